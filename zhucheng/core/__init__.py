@@ -1,0 +1,1 @@
+"""What every app shares: audit trail, encrypted personal fields, masking, calendar, scoping helpers."""

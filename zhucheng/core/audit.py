@@ -1,0 +1,119 @@
+"""The audit trail: ``audit_record`` appends one chained ``AuditEvent``; ``audit_verify`` checks the chain.
+
+Each row's hash is SHA-256 over its canonical content and the previous row's hash, so a
+changed, removed or inserted row breaks the chain from that row on. Rows are appended
+under a lock (PostgreSQL advisory lock; SQLite's IMMEDIATE transactions serialise writers).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timezone as dt_timezone
+from typing import Any
+
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from . import context
+from .models import AuditEvent
+
+GENESIS = "0" * 64
+_LOCK_KEY = 7_305_120_611  # arbitrary constant for pg_advisory_xact_lock
+
+
+def _canonical(event: AuditEvent) -> str:
+    payload = {
+        "occurred_at": event.occurred_at.astimezone(dt_timezone.utc).isoformat(timespec="microseconds"),
+        "actor_id": event.actor_id,
+        "actor_label": event.actor_label,
+        "act": event.act,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "changed_fields": list(event.changed_fields or []),
+        "reason": event.reason,
+        "request_id": event.request_id,
+        "ip": event.ip,
+        "prev_hash": event.prev_hash,
+    }
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def compute_hash(event: AuditEvent) -> str:
+    return hashlib.sha256(_canonical(event).encode("utf-8")).hexdigest()
+
+
+def _object_ref(obj: Any) -> tuple[str, str]:
+    if obj is None:
+        return "", ""
+    if isinstance(obj, models.Model):
+        return obj._meta.label_lower, str(obj.pk)
+    if isinstance(obj, tuple) and len(obj) == 2:
+        return str(obj[0]), str(obj[1])
+    raise TypeError("audit object must be a model instance or a (type, id) pair")
+
+
+def audit_record(
+    *,
+    actor: Any,
+    act: str,
+    obj: Any = None,
+    changed_fields: Iterable[str] = (),
+    reason: str = "",
+) -> AuditEvent:
+    """Append one audit event (inside the caller's transaction when there is one).
+
+    ``act`` is namespaced (``places.unit_create``); ``changed_fields`` lists field names,
+    never values; request id and IP come from the current request context.
+    """
+    object_type, object_id = _object_ref(obj)
+    ctx = context.current()
+    actor_obj = actor if getattr(actor, "is_authenticated", False) else None
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+        last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+        event = AuditEvent(
+            occurred_at=timezone.now(),
+            actor=actor_obj,
+            actor_label=(actor_obj.get_username() if actor_obj else (str(actor) if actor else "system"))[:150],
+            act=act,
+            object_type=object_type,
+            object_id=object_id,
+            changed_fields=sorted(set(changed_fields)),
+            reason=reason,
+            request_id=ctx.request_id if ctx else "",
+            ip=ctx.ip if ctx else None,
+            prev_hash=last or GENESIS,
+        )
+        event.hash = compute_hash(event)
+        event.save()
+    return event
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    event_id: int
+    problem: str
+
+
+def audit_verify(batch_size: int = 5000) -> tuple[int, ChainBreak | None]:
+    """Walk the chain in id order; return (rows checked, first break or None)."""
+    prev = GENESIS
+    checked = 0
+    last_id = 0
+    while True:
+        rows = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:batch_size])
+        if not rows:
+            return checked, None
+        for event in rows:
+            if event.prev_hash != prev:
+                return checked, ChainBreak(event.id, "prev_hash does not match the previous row (row removed or inserted)")
+            if compute_hash(event) != event.hash:
+                return checked, ChainBreak(event.id, "content does not match its hash (row altered)")
+            prev = event.hash
+            checked += 1
+            last_id = event.id

@@ -1,0 +1,28 @@
+"""Per-request context (request id, client IP, acting user) for the audit trail."""
+
+from __future__ import annotations
+
+import contextvars
+import uuid
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    request_id: str
+    ip: str | None = None
+
+
+_current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar("zhucheng_request", default=None)
+
+
+def current() -> RequestContext | None:
+    return _current.get()
+
+
+def begin(ip: str | None = None, request_id: str | None = None) -> contextvars.Token[RequestContext | None]:
+    return _current.set(RequestContext(request_id=request_id or uuid.uuid4().hex, ip=ip))
+
+
+def end(token: contextvars.Token[RequestContext | None]) -> None:
+    _current.reset(token)

@@ -1,0 +1,69 @@
+"""Model field types for personal identifiers (resident ID numbers, phone numbers).
+
+``EncryptedCharField`` stores a Fernet token; the plain value exists only in memory.
+Pair it with a ``HashField`` filled by ``keyed_hash`` (see ``core.crypto``) for exact lookup,
+e.g. ``phone = EncryptedCharField(hash_field="phone_hash")``: the hash is kept in step on save.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from . import crypto
+
+
+class EncryptedCharField(models.TextField):
+    """A text value encrypted at rest. Lookups other than isnull are meaningless and refused."""
+
+    description = "Encrypted personal identifier"
+
+    def __init__(self, *args: Any, hash_field: str | None = None, **kwargs: Any) -> None:
+        self.hash_field = hash_field
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        if self.hash_field:
+            kwargs["hash_field"] = self.hash_field
+        return name, path, args, kwargs
+
+    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str | None:
+        if value is None or value == "":
+            return value
+        return crypto.decrypt(value)
+
+    def to_python(self, value: Any) -> Any:
+        return value
+
+    def get_prep_value(self, value: Any) -> Any:
+        value = super().get_prep_value(value)
+        if value is None or value == "":
+            return value
+        return crypto.encrypt(str(value))
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        value = getattr(model_instance, self.attname)
+        if self.hash_field:
+            setattr(model_instance, self.hash_field, crypto.keyed_hash(value) if value else "")
+        return value
+
+    def get_lookup(self, lookup_name: str) -> Any:
+        if lookup_name not in ("isnull", "exact"):
+            raise TypeError(f"{self.name} is encrypted: filter on {self.hash_field or 'its hash field'} instead")
+        if lookup_name == "exact":
+            raise TypeError(f"{self.name} is encrypted: filter on {self.hash_field or 'its hash field'} instead")
+        return super().get_lookup(lookup_name)
+
+
+class HashField(models.CharField):
+    """Keyed hash (HMAC-SHA256 hex) of a personal identifier, indexed for exact lookup."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 64)
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("default", "")
+        kwargs.setdefault("db_index", True)
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)

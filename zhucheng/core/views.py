@@ -1,0 +1,43 @@
+"""Staff home, health check and error pages (thin: reads come from selectors)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+
+from zhucheng.core.selectors import home_sections_for
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    if getattr(request.user, "is_resident", False):
+        return redirect("accounts:resident_home")
+    return render(request, "core/home.html", {"sections": home_sections_for(request.user)})
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cur:
+        cur.execute("SELECT 1")
+    return JsonResponse({"status": "ok", "database": connection.vendor})
+
+
+def _error(request: HttpRequest, status: int, template: str) -> HttpResponse:
+    return render(request, template, status=status)
+
+
+def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error(request, 400, "errors/400.html")
+
+
+def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error(request, 403, "errors/403.html")
+
+
+def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error(request, 404, "errors/404.html")
+
+
+def error_500(request: HttpRequest) -> HttpResponse:
+    return _error(request, 500, "errors/500.html")
