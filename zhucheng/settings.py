@@ -21,9 +21,9 @@ ENV = os.environ.get("ZHUCHENG_ENV", "development")
 PRODUCTION = ENV == "production"
 
 # Development defaults. They are public, so production refuses them (see below).
-_DEV_SECRET_KEY = "dev-insecure-zhucheng-secret-key-change-me-in-production-0123456789"
+_DEV_SECRET_KEY = "dev-insecure-zhucheng-secret-key-change-me-in-production-0123456789"  # noqa: S105 - public on purpose, refused in production
 _DEV_FERNET_KEY = "ZGV2LWluc2VjdXJlLXpodWNoZW5nLWZlcm5ldC1rZXk="  # base64 of 32 bytes
-_DEV_HASH_KEY = "dev-insecure-zhucheng-hash-key"
+_DEV_HASH_KEY = "dev-insecure-zhucheng-hash-key"  # noqa: S105
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", _DEV_SECRET_KEY)
 DEBUG = os.environ.get("DJANGO_DEBUG", "0" if PRODUCTION else "1") == "1"
@@ -171,6 +171,8 @@ USE_TZ = True
 # --- Static and uploaded files --------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+WHITENOISE_USE_FINDERS = DEBUG  # development serves straight from the app folders
 STATICFILES_DIRS = [BASE_DIR / "zhucheng" / "static"]
 # Uploaded files live outside the web root and are served only through views that check scope.
 MEDIA_ROOT = VAR_DIR / "media"

@@ -60,3 +60,6 @@ class OneTimeCode(models.Model):
         verbose_name = _("短信验证码")
         verbose_name_plural = _("短信验证码")
         indexes = [models.Index(fields=["phone_hash", "purpose", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.created_at:%Y-%m-%d %H:%M}"

@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timezone as dt_timezone
+from datetime import UTC
 from typing import Any
 
 from django.db import connection, models, transaction
@@ -26,7 +26,7 @@ _LOCK_KEY = 7_305_120_611  # arbitrary constant for pg_advisory_xact_lock
 
 def _canonical(event: AuditEvent) -> str:
     payload = {
-        "occurred_at": event.occurred_at.astimezone(dt_timezone.utc).isoformat(timespec="microseconds"),
+        "occurred_at": event.occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
         "actor_id": event.actor_id,
         "actor_label": event.actor_label,
         "act": event.act,

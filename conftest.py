@@ -1,0 +1,74 @@
+"""Shared fixtures: a small hierarchy with two sibling communities and staff in each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from zhucheng.accounts.models import User
+from zhucheng.places.models import Department, OrgUnit, Role
+
+
+def rect(lon0: float, lat0: float, lon1: float, lat1: float) -> dict[str, Any]:
+    """A GeoJSON rectangle (counter-clockwise, closed)."""
+    return {
+        "type": "Polygon",
+        "coordinates": [[[lon0, lat0], [lon1, lat0], [lon1, lat1], [lon0, lat1], [lon0, lat0]]],
+    }
+
+
+@dataclass
+class City:
+    city: OrgUnit
+    district: OrgUnit
+    community_a: OrgUnit
+    community_b: OrgUnit
+    committee_a: OrgUnit
+    committee_b: OrgUnit
+    grid_a: OrgUnit
+    grid_b: OrgUnit
+    department: Department
+    other_department: Department
+    worker_a: User
+    worker_b: User
+    grid_worker_a: User
+    supervisor: User
+    handler: User
+    nobody: User
+
+
+def _staff(username: str, display_name: str, phone: str = "") -> User:
+    user = User(username=username, display_name=display_name, phone=phone)
+    user.set_password("correct-horse-battery")
+    user.save()
+    return user
+
+
+@pytest.fixture
+def city(db: Any) -> City:
+    from zhucheng.places.services import membership_grant, unit_create
+
+    c = unit_create(actor=None, code="9901", name="测试市", kind="city", parent=None, boundary=rect(106.0, 26.0, 107.0, 27.0))
+    d = unit_create(actor=None, code="990101", name="南明区", kind="district", parent=c, boundary=rect(106.0, 26.0, 106.5, 26.5))
+    ca = unit_create(actor=None, code="990101001", name="中华社区", kind="community", parent=d, boundary=rect(106.0, 26.0, 106.25, 26.5))
+    cb = unit_create(actor=None, code="990101002", name="威清社区", kind="community", parent=d, boundary=rect(106.25, 26.0, 106.5, 26.5))
+    ra = unit_create(actor=None, code="990101001001", name="金东居委会", kind="residents_committee", parent=ca, boundary=rect(106.0, 26.0, 106.25, 26.5))
+    rb = unit_create(actor=None, code="990101002001", name="碧海居委会", kind="residents_committee", parent=cb, boundary=rect(106.25, 26.0, 106.5, 26.5))
+    ga = unit_create(actor=None, code="990101001001001", name="第1网格", kind="grid", parent=ra, boundary=rect(106.0, 26.0, 106.25, 26.5))
+    gb = unit_create(actor=None, code="990101002001001", name="第1网格", kind="grid", parent=rb, boundary=rect(106.25, 26.0, 106.5, 26.5))
+    dept = Department.objects.create(code="T01", name="市住房和城乡建设局")
+    other = Department.objects.create(code="T02", name="市民政局")
+    worker_a = _staff("worker_a", "李社区", "13800000001")
+    worker_b = _staff("worker_b", "王社区", "13800000002")
+    grid_a = _staff("grid_a", "张网格", "13800000003")
+    sup = _staff("supervisor", "赵督办", "13800000004")
+    handler = _staff("handler", "钱承办", "13800000005")
+    nobody = _staff("nobody", "孙无岗")
+    membership_grant(actor=None, user=worker_a, role=Role.COMMUNITY_STAFF, unit=ca)
+    membership_grant(actor=None, user=worker_b, role=Role.COMMUNITY_STAFF, unit=cb)
+    membership_grant(actor=None, user=grid_a, role=Role.GRID_WORKER, unit=ga)
+    membership_grant(actor=None, user=sup, role=Role.SUPERVISOR, unit=d)
+    membership_grant(actor=None, user=handler, role=Role.DEPARTMENT_HANDLER, department=dept)
+    return City(c, d, ca, cb, ra, rb, ga, gb, dept, other, worker_a, worker_b, grid_a, sup, handler, nobody)
