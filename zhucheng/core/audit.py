@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from . import context
 from .models import AuditEvent
@@ -43,6 +45,20 @@ def _canonical(event: AuditEvent) -> str:
 
 def compute_hash(event: AuditEvent) -> str:
     return hashlib.sha256(_canonical(event).encode("utf-8")).hexdigest()
+
+
+def _stored_ip(ip: str | None) -> str | None:
+    """The IP as the database will hand it back, so the hash covers what is stored.
+
+    IPv6 text is normalised on save (``2001:0DB8::0001`` becomes ``2001:db8::1``) and an empty
+    string becomes NULL; hashing the raw value made such rows fail verification.
+    """
+    if not ip:
+        return None
+    try:
+        return AuditEvent._meta.get_field("ip").to_python(ip) or None
+    except ValidationError:
+        return None  # not an address: refusing it would lose the act, storing it would fail on PostgreSQL
 
 
 def _object_ref(obj: Any) -> tuple[str, str]:
@@ -86,7 +102,7 @@ def audit_record(
             changed_fields=sorted(set(changed_fields)),
             reason=reason,
             request_id=ctx.request_id if ctx else "",
-            ip=ctx.ip if ctx else None,
+            ip=_stored_ip(ctx.ip) if ctx else None,
             prev_hash=last or GENESIS,
         )
         event.hash = compute_hash(event)
@@ -98,6 +114,7 @@ def audit_record(
 class ChainBreak:
     event_id: int
     problem: str
+    code: str = ""  # "link": a row removed or inserted before this one; "content": this row altered
 
 
 def audit_verify(batch_size: int = 5000) -> tuple[int, ChainBreak | None]:
@@ -111,9 +128,9 @@ def audit_verify(batch_size: int = 5000) -> tuple[int, ChainBreak | None]:
             return checked, None
         for event in rows:
             if event.prev_hash != prev:
-                return checked, ChainBreak(event.id, "prev_hash does not match the previous row (row removed or inserted)")
+                return checked, ChainBreak(event.id, _("与上一条记录的摘要不衔接(之前有记录被删除或插入)"), code="link")
             if compute_hash(event) != event.hash:
-                return checked, ChainBreak(event.id, "content does not match its hash (row altered)")
+                return checked, ChainBreak(event.id, _("内容与其摘要不符(记录被改动)"), code="content")
             prev = event.hash
             checked += 1
             last_id = event.id

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.db.models.signals import pre_save
 
 from . import crypto
 
@@ -28,6 +29,17 @@ class EncryptedCharField(models.TextField):
         if self.hash_field:
             kwargs["hash_field"] = self.hash_field
         return name, path, args, kwargs
+
+    def contribute_to_class(self, cls: type[models.Model], name: str, private_only: bool = False) -> None:
+        super().contribute_to_class(cls, name, private_only=private_only)
+        if self.hash_field and not cls._meta.abstract:
+            pre_save.connect(self._check_update_fields, sender=cls, weak=False, dispatch_uid=f"{cls._meta.label}.{name}.hash")
+
+    def _check_update_fields(self, sender: Any, update_fields: Any = None, **kwargs: Any) -> None:
+        # save(update_fields=["phone"]) would write the new value but keep the old hash column,
+        # so lookups by hash would silently find the wrong account or none: refuse it loudly.
+        if update_fields and self.name in update_fields and self.hash_field not in update_fields:
+            raise ValueError(f"save(update_fields=...) names {self.name!r} but not {self.hash_field!r}: include both")
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str | None:
         if value is None or value == "":

@@ -1,0 +1,1 @@
+"""Commands: rotate_keys, audit_verify, load_holidays."""
