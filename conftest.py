@@ -11,6 +11,19 @@ from zhucheng.accounts.models import User
 from zhucheng.places.models import Department, OrgUnit, Role
 
 
+@pytest.fixture(autouse=True)
+def _fresh_process_caches() -> Any:
+    """Calendar and locator caches are per process; tests must not see each other's."""
+    from zhucheng.core.calendar import clear_cache
+    from zhucheng.places.geo import invalidate_locator
+
+    clear_cache()
+    invalidate_locator()
+    yield
+    clear_cache()
+    invalidate_locator()
+
+
 def rect(lon0: float, lat0: float, lon1: float, lat1: float) -> dict[str, Any]:
     """A GeoJSON rectangle (counter-clockwise, closed)."""
     return {

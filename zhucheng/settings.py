@@ -109,7 +109,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;",
         "transaction_mode": "IMMEDIATE",
     }
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_zhucheng.sqlite3")}
+    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("ZHUCHENG_TEST_DB_SQLITE", str(VAR_DIR / "test_zhucheng.sqlite3"))}
 else:
     DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get("ZHUCHENG_TEST_DB", "test_zhucheng")
 

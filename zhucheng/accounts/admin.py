@@ -9,4 +9,4 @@ class UserAdmin(BaseUserAdmin):
     list_display = ("username", "display_name", "kind", "is_active", "is_staff")
     list_filter = ("kind", "is_active", "is_staff")
     search_fields = ("username", "display_name")
-    fieldsets = (*BaseUserAdmin.fieldsets, ("筑城", {"fields": ("kind", "display_name")}))  # type: ignore[operator]
+    fieldsets = (*BaseUserAdmin.fieldsets, ("筑城", {"fields": ("kind", "display_name")}))  # type: ignore[operator,misc]

@@ -26,7 +26,7 @@ class User(AbstractUser):
     phone_hash = HashField()
     phone_verified_at = models.DateTimeField(_("手机验证时间"), null=True, blank=True)
 
-    class Meta(AbstractUser.Meta):
+    class Meta(AbstractUser.Meta):  # type: ignore[name-defined]
         verbose_name = _("账户")
         verbose_name_plural = _("账户")
         constraints = [

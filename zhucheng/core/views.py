@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template import loader
 
 from zhucheng.core.selectors import home_sections_for
 
@@ -40,4 +41,9 @@ def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def error_500(request: HttpRequest) -> HttpResponse:
-    return _error(request, 500, "errors/500.html")
+    # No request context: the failure may have come from a context processor or middleware.
+    try:
+        body = loader.get_template("errors/500.html").render()
+    except Exception:  # the error page itself must never fail
+        body = "<h1>500 服务器内部错误 / Server error</h1>"
+    return HttpResponse(body, status=500)

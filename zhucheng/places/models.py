@@ -56,6 +56,9 @@ class OrgUnit(TimeStampedModel):
     lon = models.FloatField(_("经度"), null=True, blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
 
+    # A unit is scoped by its own path (``scoped(..., unit_field="")``).
+    scope_unit_field = ""
+
     class Meta:
         verbose_name = _("区划单元")
         verbose_name_plural = _("区划单元")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Model, Q, QuerySet
 
 from .models import Department, Membership, OrgUnit, OrgUnitKind, Role
@@ -108,7 +109,7 @@ def get_scoped(queryset: QuerySet[M], user: Any, pk: Any) -> M:
     """One row by primary key within scope; ``NotVisible`` whether missing or forbidden."""
     try:
         return scoped(queryset, user).get(pk=pk)
-    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+    except (ObjectDoesNotExist, ValueError) as exc:
         raise NotVisible() from exc
 
 
