@@ -143,10 +143,12 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(width - used, 1)
 
 
-def report(ctx: DemoContext) -> None:
-    """Print the logins table after all seeders ran."""
-    ctx.stdout.write("")
-    ctx.stdout.write(_("演示账户(密码均为 %(password)s):") % {"password": DEMO_PASSWORD})
-    ctx.stdout.write("  " + _pad(_("登录名"), 14) + _pad(_("姓名"), 8) + _pad(_("角色"), 14) + _("工作范围"))
+def logins_table() -> list[str]:
+    """The demo logins as aligned lines (Chinese and English), for the terminal."""
+    lines = [
+        _("演示账户(密码均为 %(password)s):") % {"password": DEMO_PASSWORD},
+        "  " + _pad(_("登录名") + " login", 16) + _pad(_("姓名"), 8) + _pad(_("角色") + " role", 20) + _("工作范围"),
+    ]
     for r in demo_logins():
-        ctx.stdout.write("  " + _pad(r["login"], 14) + _pad(r["display_name"], 8) + _pad(r["role"], 14) + r["where"])
+        lines.append("  " + _pad(r["login"], 16) + _pad(r["display_name"], 8) + _pad(r["role"], 20) + r["where"])
+    return lines

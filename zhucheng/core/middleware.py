@@ -59,3 +59,26 @@ class SecurityHeadersMiddleware:
             response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.setdefault("Permissions-Policy", "geolocation=(self), camera=(self), microphone=()")
         return response
+
+
+class ChineseFirstMiddleware:
+    """Pages open in Chinese unless the user chose English (language cookie or ``?lang=en``).
+
+    The browser's Accept-Language is ignored for pages: a city's staff and residents share
+    computers and phones set up in English as often as not, and the platform is Chinese first.
+    Machine clients (``/api/``, ``/open311/``) keep Accept-Language, as HTTP APIs should.
+    """
+
+    MACHINE_PREFIXES = ("/api/", "/open311/")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith(self.MACHINE_PREFIXES):
+            wanted = request.GET.get("lang", "")
+            if wanted in ("en", "zh-hans"):
+                request.META["HTTP_ACCEPT_LANGUAGE"] = wanted
+            else:
+                request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)

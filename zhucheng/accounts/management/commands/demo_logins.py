@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from zhucheng.accounts.demo import DEMO_PASSWORD, demo_logins
+from zhucheng.accounts.demo import demo_logins, logins_table
 from zhucheng.accounts.models import User
 
 
@@ -14,10 +14,8 @@ class Command(BaseCommand):
     help = "Print the demo logins and their password."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        rows = [r for r in demo_logins() if User.objects.filter(username=r["username"]).exists()]
-        if not rows:
+        if not User.objects.filter(username__in=[r["username"] for r in demo_logins()]).exists():
             self.stdout.write("No demo logins yet: run ./zc manage seed_demo")
             return
-        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
-        for r in rows:
-            self.stdout.write(f"  {r['login']:<14} {r['role']:<10} {r['where']}")
+        for line in logins_table():
+            self.stdout.write(line)
