@@ -12,16 +12,26 @@ from zhucheng.places.models import Department, OrgUnit, Role
 
 
 @pytest.fixture(autouse=True)
-def _fresh_process_caches() -> Any:
-    """Calendar and locator caches are per process; tests must not see each other's."""
+def _fresh_process_caches(settings: Any, tmp_path_factory: Any) -> Any:
+    """Calendar, locator, routing and classifier caches are per process; tests must not see each other's.
+
+    Tests never use a router model trained in ``var/`` (a test that wants one trains its own).
+    """
+    from zhucheng.appeals import classifier, routing
     from zhucheng.core.calendar import clear_cache
     from zhucheng.places.geo import invalidate_locator
 
-    clear_cache()
-    invalidate_locator()
+    settings.ZHUCHENG_ROUTER_MODEL = str(tmp_path_factory.getbasetemp() / "no-router-model.joblib")
+
+    def clear() -> None:
+        clear_cache()
+        invalidate_locator()
+        routing.clear_cache()
+        classifier.clear_cache()
+
+    clear()
     yield
-    clear_cache()
-    invalidate_locator()
+    clear()
 
 
 def rect(lon0: float, lat0: float, lon1: float, lat1: float) -> dict[str, Any]:
@@ -52,9 +62,16 @@ class City:
     nobody: User
 
 
+_PASSWORD_HASH: list[str] = []
+
+
 def _staff(username: str, display_name: str, phone: str = "") -> User:
-    user = User(username=username, display_name=display_name, phone=phone)
-    user.set_password("correct-horse-battery")
+    # Argon2 is deliberately slow: hash the shared test password once per session, not per user.
+    if not _PASSWORD_HASH:
+        from django.contrib.auth.hashers import make_password
+
+        _PASSWORD_HASH.append(make_password("correct-horse-battery"))
+    user = User(username=username, display_name=display_name, phone=phone, password=_PASSWORD_HASH[0])
     user.save()
     return user
 

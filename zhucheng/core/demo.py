@@ -48,7 +48,7 @@ from django.utils.translation import gettext as _
 from .audit import audit_record
 
 SEED = 20141114  # the reference article's date: fixed, so the demo city is the same every time
-SIZES = ("small", "full")
+SIZES = ("small", "full", "city")  # city: the registry at 6.48 million people (PostgreSQL only)
 
 
 class Writer(Protocol):

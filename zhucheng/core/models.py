@@ -108,3 +108,26 @@ class HolidayCalendar(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {'班' if self.is_working_day else '休'} {self.name}"
+
+
+class IdempotentRequest(models.Model):
+    """幂等请求: the first answer to a write that a client may retry with the same key.
+
+    ``scope`` says whose key it is (``api:user:12``, ``open311:key:3``) so two clients never
+    collide; ``fingerprint`` is a hash of the request, so the same key with a different body
+    is refused instead of answered with someone else's result. ``status`` 0 = in progress.
+    """
+
+    scope = models.CharField(max_length=80)
+    key = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField(default=0)
+    content_type = models.CharField(max_length=100, blank=True)
+    body = models.BinaryField(default=b"")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="idempotent_request_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}"

@@ -7,7 +7,10 @@ never undoes or blocks the act that caused it.
 
 from __future__ import annotations
 
+import contextvars
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -71,8 +74,23 @@ def deliver_task(self: Any, channel: str, address: str, text: str, subject: str 
         raise self.retry(exc=exc) from exc
 
 
+_muted: contextvars.ContextVar[bool] = contextvars.ContextVar("zhucheng_notify_muted", default=False)
+
+
+@contextmanager
+def muted() -> Iterator[None]:
+    """Send nothing inside this block (demo seeding, bulk imports of historical records)."""
+    token = _muted.set(True)
+    try:
+        yield
+    finally:
+        _muted.reset(token)
+
+
 def notify(*, channel: str, address: str, text: str, subject: str = "") -> None:
     """Queue a notification to go out after the current transaction commits."""
+    if _muted.get():
+        return
 
     def send() -> None:
         try:

@@ -170,7 +170,7 @@ def build_city(rng: random.Random, size: str) -> Node:
     """The whole demo city in memory, with every unit's rectangle; the database is not touched."""
     # Grid counts use their own stream, so small and full differ only in the grids.
     grid_rng = random.Random(rng.getrandbits(64))
-    grid_range = GRIDS_PER_UNIT[size]
+    grid_range = GRIDS_PER_UNIT["full" if size == "city" else size]
     city = Node(data.CITY_CODE, data.CITY_NAME, OrgUnitKind.CITY, f"{PATH_SEP}{data.CITY_CODE}{PATH_SEP}", 0)
     city.rect = data.CITY_BOX
 

@@ -1,0 +1,142 @@
+"""Likely duplicates (疑似重复): earlier appeals on the same matter, suggested to staff at intake.
+
+Two signals, both looking back ``WINDOW_DAYS`` (90) days before the appeal's ``submitted_at``
+— the span the issue gives for "the same petitioner on the same matter", used for the nearby
+signal too so one window explains both; older matters are reopened or reviewed, not merged:
+
+* **same petitioner** — the same ``petitioner_key`` (keyed hash of the first phone); scored
+  ``0.4`` plus ``0.3`` for the same category plus ``0.3 ×`` text similarity, so a frequent
+  petitioner's unrelated matter is shown but ranked low;
+* **similar nearby** — same category (the confirmed one, else the classifier's suggestion),
+  point within ``RADIUS_M`` (300 m, haversine) and text similarity ≥ ``threshold()``
+  (``ZHUCHENG_DUPLICATE_TEXT_THRESHOLD``, default 0.3); scored by the similarity, a little
+  less the farther away. Appeals without a point only get the first signal.
+
+Cost is bounded: at most two indexed queries ((petitioner_key, submitted_at) and
+(category, submitted_at) with a lat/lon bounding box in SQL), each reading at most
+``MAX_COMPARED`` of the newest rows; merged appeals and the appeal itself are left out.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+
+from .models import Appeal, Status
+
+__all__ = ["Candidate", "find_candidates", "haversine_m", "ngrams", "text_similarity", "threshold"]
+
+WINDOW_DAYS = 90
+RADIUS_M = 300.0
+MAX_RESULTS = 5
+MAX_COMPARED = 200  # rows read per signal; the newest are the likeliest repeats
+TEXT_CHARS = 1500  # the opening of a long letter says what it is about
+EARTH_RADIUS_M = 6_371_008.8
+DEFAULT_THRESHOLD = 0.3
+
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+@dataclass
+class Candidate:
+    other: Appeal
+    score: float
+    reason: str  # "same_petitioner" | "similar_nearby"
+
+
+def threshold() -> float:
+    return float(getattr(settings, "ZHUCHENG_DUPLICATE_TEXT_THRESHOLD", DEFAULT_THRESHOLD))
+
+
+def _normalise(text: str) -> str:
+    # Full-width letters and digits to ASCII, case folded; punctuation and spaces carry no meaning here.
+    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text or "").lower())
+
+
+def ngrams(text: str) -> frozenset[str]:
+    """Character bigrams and trigrams of the normalised text (Chinese has no spaces to split on)."""
+    s = _normalise(text)[:TEXT_CHARS]
+    if len(s) < 2:
+        return frozenset([s]) if s else frozenset()
+    grams = {s[i : i + 2] for i in range(len(s) - 1)}
+    grams.update(s[i : i + 3] for i in range(len(s) - 2))
+    return frozenset(grams)
+
+
+def _cosine(a: frozenset[str], b: frozenset[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / math.sqrt(len(a) * len(b))
+
+
+def text_similarity(a: str, b: str) -> float:
+    """Cosine similarity (0–1) of the two texts' character bigram+trigram sets."""
+    return _cosine(ngrams(a), ngrams(b))
+
+
+def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def _text(appeal: Appeal) -> str:
+    return f"{appeal.title}\n{appeal.description}"
+
+
+def find_candidates(appeal: Appeal) -> list[Candidate]:
+    """At most ``MAX_RESULTS`` earlier appeals that are likely the same matter, best first."""
+    since = appeal.submitted_at - timedelta(days=WINDOW_DAYS)
+    base = Appeal.objects.filter(submitted_at__gte=since, submitted_at__lte=appeal.submitted_at).exclude(status=Status.MERGED)
+    if appeal.pk is not None:
+        base = base.exclude(pk=appeal.pk)
+    newest = ("-submitted_at", "-id")
+    grams = ngrams(_text(appeal))
+    category_id = appeal.category_id or appeal.suggested_category_id
+    best: dict[int, Candidate] = {}
+
+    def offer(candidate: Candidate) -> None:
+        held = best.get(candidate.other.pk)
+        if held is None or candidate.score > held.score:
+            best[candidate.other.pk] = candidate
+
+    if appeal.petitioner_key:
+        for other in base.filter(petitioner_key=appeal.petitioner_key).order_by(*newest)[:MAX_COMPARED]:
+            other_category = other.category_id or other.suggested_category_id
+            same_category = category_id is not None and other_category == category_id
+            sim = _cosine(grams, ngrams(_text(other)))
+            offer(Candidate(other, round(min(1.0, 0.4 + 0.3 * same_category + 0.3 * sim), 4), "same_petitioner"))
+
+    if category_id is not None and appeal.lat is not None and appeal.lon is not None:
+        lat, lon = appeal.lat, appeal.lon
+        dlat = math.degrees(RADIUS_M / EARTH_RADIUS_M)
+        dlon = dlat / max(math.cos(math.radians(lat)), 1e-6)
+        # An unconfirmed appeal still counts in the category the classifier gave it.
+        in_category = Q(category_id=category_id) | Q(category__isnull=True, suggested_category_id=category_id)
+        nearby = base.filter(
+            in_category,
+            lat__range=(lat - dlat, lat + dlat),
+            lon__range=(lon - dlon, lon + dlon),
+        ).order_by(*newest)[:MAX_COMPARED]
+        limit = threshold()
+        for other in nearby:
+            if other.lat is None or other.lon is None:
+                continue
+            distance = haversine_m(lat, lon, other.lat, other.lon)
+            if distance > RADIUS_M:
+                continue
+            sim = _cosine(grams, ngrams(_text(other)))
+            if sim < limit:
+                continue
+            offer(Candidate(other, round(sim * (1 - 0.2 * distance / RADIUS_M), 4), "similar_nearby"))
+
+    ranked = sorted(best.values(), key=lambda c: (-c.score, -c.other.submitted_at.timestamp(), -c.other.pk))
+    return ranked[:MAX_RESULTS]

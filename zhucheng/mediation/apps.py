@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MediationConfig(AppConfig):
+    name = "zhucheng.mediation"
+    label = "mediation"
+    verbose_name = _("矛盾纠纷调解")
+    default_auto_field = "django.db.models.BigAutoField"

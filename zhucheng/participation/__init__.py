@@ -1,0 +1,1 @@
+"""群众点菜 (participation)."""
