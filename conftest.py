@@ -34,6 +34,57 @@ def _fresh_process_caches(settings: Any, tmp_path_factory: Any) -> Any:
     clear()
 
 
+# Data migrations that every database starts with. The flush after a transactional test (browser
+# tests, concurrency tests) empties every table, so they are loaded again after such a test;
+# ``serialized_rollback`` is not used: the flush re-creates content types under new ids, which
+# breaks the serialized copy. Each loader is idempotent (get_or_create).
+REFERENCE_DATA = [
+    ("zhucheng.core.migrations.0003_seed_holidays", "seed"),
+    ("zhucheng.appeals.migrations.0002_reference_data", "load"),
+    ("zhucheng.mediation.migrations.0002_risk_factors", "load"),
+    ("zhucheng.open311.migrations.0002_example_attributes", "load"),
+]
+
+
+def load_reference_data() -> None:
+    import importlib
+
+    from django.apps import apps
+
+    for module, function in REFERENCE_DATA:
+        getattr(importlib.import_module(module), function)(apps, None)
+
+
+_flushed = False
+
+
+def _is_transactional(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return bool((marker is not None and marker.kwargs.get("transaction")) or {"transactional_db", "live_server"} & fixtures)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Any:
+    """Before the fixtures of the test after a transactional one: put the reference data back."""
+    global _flushed
+    if _flushed:
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            load_reference_data()
+        _flushed = False
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Any:
+    global _flushed
+    yield
+    if _is_transactional(item):
+        _flushed = True
+
+
 def rect(lon0: float, lat0: float, lon1: float, lat1: float) -> dict[str, Any]:
     """A GeoJSON rectangle (counter-clockwise, closed)."""
     return {

@@ -144,7 +144,7 @@ def _race(requests: list[dict[str, Any]]) -> list[Any]:
     return results
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("headers", [{"HTTP_IDEMPOTENCY_KEY": "same-moment"}, {}], ids=["idempotency-key", "no-key"])
 def test_two_concurrent_identical_requests_make_one_appeal(city: Any, headers: dict[str, str]) -> None:
     _, key = keys.api_client_create(actor=None, name="并发客户端")

@@ -176,7 +176,10 @@ def test_running_again_changes_nothing(seeded: str) -> None:
     assert broken is None and checked > 0
     # Seeding is summarised, not audited row by row.
     assert AuditEvent.objects.filter(act="places.seed").count() == 1
-    assert AuditEvent.objects.count() < 60
+    # The few story records go through the services (and are audited); the bulk is not.
+    per_act = AuditEvent.objects.values("act").annotate(n=Count("id")).order_by("-n")
+    assert per_act and per_act[0]["n"] < 100, per_act[0]
+    assert AuditEvent.objects.count() < 1000
 
 
 def _member(username: str) -> Membership:
