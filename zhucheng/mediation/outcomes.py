@@ -100,7 +100,8 @@ def agreement_create(
     year = signed_on.year
     agreement = Agreement.objects.create(
         dispute=dispute,
-        number=_("（%(year)d）筑调协字第%(n)05d号") % {"year": year, "n": next_number("agreement", year)},
+        # Stored and printed on the agreement: never translated.
+        number=f"（{year}）筑调协字第{next_number('agreement', year):05d}号",
         facts=facts,
         signed_on=signed_on,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,

@@ -18,9 +18,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from zhucheng.core.audit import audit_record
@@ -249,6 +250,12 @@ def residence_years(person: Person, on: date) -> int:
 
 
 def score(person: Person, facts: Mapping[str, Any], rules: list[PointsRule], on: date) -> tuple[Decimal, list[dict[str, Any]]]:
+    """The score and its breakdown; the breakdown is stored, so its text is always in Chinese."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _score(person, facts, rules, on)
+
+
+def _score(person: Person, facts: Mapping[str, Any], rules: list[PointsRule], on: date) -> tuple[Decimal, list[dict[str, Any]]]:
     """Total and breakdown (rule, name, basis, points) of one application under ``rules``."""
     breakdown: list[dict[str, Any]] = []
     total = Decimal(0)
