@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from zhucheng.accounts.models import User
 from zhucheng.places.models import Department, OrgUnit, Role
@@ -24,6 +25,7 @@ def _fresh_process_caches(settings: Any, tmp_path_factory: Any) -> Any:
     settings.ZHUCHENG_ROUTER_MODEL = str(tmp_path_factory.getbasetemp() / "no-router-model.joblib")
 
     def clear() -> None:
+        translation.activate(settings.LANGUAGE_CODE)  # a test that switched to English must not leak it
         clear_cache()
         invalidate_locator()
         routing.clear_cache()

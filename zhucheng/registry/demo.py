@@ -246,6 +246,11 @@ def _settle(ctx: DemoContext, person: Person, today: date) -> None:
     services.household_add_member(actor=community, household=household, person=daughter, relation="child", from_date=settled)
     for who in (person, husband, daughter):
         services.person_update(actor=community, person=who, changes={"hukou_place": "贵州省贵阳市南明区", "care_needs": ""}, reason="积分入户迁入户籍")
+    earlier = services.correction_request(
+        actor=person.user, person=person, field="other", requested_value="工作单位已更名为贵州筑城数据科技有限公司", reason="单位更名,附营业执照变更通知"
+    )
+    if community is not None:
+        services.correction_decide(actor=community, correction=earlier, accept=True, reason="已核实营业执照变更,就业信息已按新名称登记")
     services.correction_request(actor=person.user, person=person, field="ethnicity", requested_value="布依族", reason="本人为布依族,登记时误填为汉族,附户口簿")
     if community is not None:
         services.person_reveal(actor=community, person=person, field="id_number", reason="办理积分入户落户手续,核对身份证号码")
@@ -259,12 +264,21 @@ def _queue_corrections() -> None:
     community = OrgUnit.objects.filter(code=places_demo.DEMO_COMMUNITY_CODE).first()
     if community is None:
         return
-    picks = Person.objects.filter(source="demo", unit__path__startswith=community.path).order_by("pk")[:3]
-    reasons = (("education", "senior", "已取得高中毕业证书"), ("hukou_place", "贵州省贵阳市云岩区", "户籍已迁至云岩区"), ("phone", "13985012345", "手机号已更换"))
-    for person, (field, value, reason) in zip(picks, reasons, strict=False):
+    picks = Person.objects.filter(source="demo", unit__path__startswith=community.path).order_by("pk")[:5]
+    reasons = (
+        ("education", "senior", "已取得高中毕业证书", None),
+        ("hukou_place", "贵州省贵阳市云岩区", "户籍已迁至云岩区", None),
+        ("phone", "13985012345", "手机号已更换", None),
+        ("ethnicity", "苗族", "登记时民族填错", (True, "已核对户口簿,予以更正")),
+        ("hukou_place", "贵州省遵义市红花岗区", "户籍地登记有误", (False, "户口簿记载的户籍地与现登记一致,未提供迁移证明,不予更正")),
+    )
+    staff = _staff("community")
+    for person, (field, value, reason, decision) in zip(picks, reasons, strict=False):
         if not Residence.objects.filter(person=person, to_date__isnull=True).exists():
             continue
-        services.correction_request(actor=None, person=person, field=field, requested_value=value, reason=reason)
+        correction = services.correction_request(actor=None, person=person, field=field, requested_value=value, reason=reason)
+        if decision is not None and staff is not None:
+            services.correction_decide(actor=staff, correction=correction, accept=decision[0], reason=decision[1])
 
 
 def report(ctx: DemoContext) -> None:

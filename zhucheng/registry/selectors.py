@@ -10,20 +10,21 @@ a person's residence history, a unit's occupants over time. For residents: ``my_
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, IntegerField, Prefetch, Q, QuerySet, Value, When, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from zhucheng.core.crypto import keyed_hash
 from zhucheng.core.identifiers import normalise_resident_id
 from zhucheng.core.models import AuditEvent
-from zhucheng.places.models import OrgUnit
+from zhucheng.places.models import Membership, OrgUnit
 from zhucheng.places.selectors import NotVisible, get_scoped, scoped, units_for
 
 from . import completeness
@@ -40,6 +41,7 @@ from .models import (
     Person,
     PersonChange,
     PointsApplication,
+    PointsQuota,
     Residence,
     ResidencePermit,
     Tenancy,
@@ -308,6 +310,7 @@ class StaffRead:
     act: str
     what: str
     why: str
+    posts: str = ""  # the reader's posts (role · unit), so the resident knows which office read it
 
 
 def reads_of_person(person: Person) -> list[StaffRead]:
@@ -319,10 +322,21 @@ def reads_of_person(person: Person) -> list[StaffRead]:
     )
     if person.user_id:
         events = events.exclude(actor_id=person.user_id)
+    rows = list(events.order_by("-occurred_at", "-pk"))
+    posts = staff_posts_labels({e.actor_id for e in rows if e.actor_id})
     out: list[StaffRead] = []
-    for e in events.order_by("-occurred_at", "-pk"):
+    for e in rows:
         who = (getattr(e.actor, "display_name", "") or e.actor_label) if e.actor_id else e.actor_label
-        out.append(StaffRead(at=e.occurred_at, who=who, act=e.act, what=str(READ_ACT_LABELS.get(e.act, e.act)), why=e.reason))
+        out.append(
+            StaffRead(
+                at=e.occurred_at,
+                who=who,
+                act=e.act,
+                what=str(READ_ACT_LABELS.get(e.act, e.act)),
+                why=e.reason,
+                posts=posts.get(e.actor_id, "") if e.actor_id else "",
+            )
+        )
     return out
 
 
@@ -349,6 +363,11 @@ def my_record(user: Any) -> MyRecord | None:
     person = Person.objects.select_related("unit").filter(user=user).first()
     if person is None:
         return None
+    return record_of(person)
+
+
+def record_of(person: Person) -> MyRecord:
+    """Everything the registry holds about one person (the resident's page and the staff person page)."""
     household = household_of(person)
     return MyRecord(
         person=person,
@@ -362,3 +381,103 @@ def my_record(user: Any) -> MyRecord | None:
         changes=changes_of_person(person),
         reads=reads_of_person(person),
     )
+
+
+# --- pages ----------------------------------------------------------------------------------------
+
+
+def staff_posts_labels(user_ids: Iterable[int]) -> dict[int, str]:
+    """For each staff user id, their active posts as text (``社区工作人员 · 新华社区``), for read logs."""
+    ids = sorted({int(i) for i in user_ids})
+    out: dict[int, list[str]] = {}
+    if not ids:
+        return {}
+    rows = (
+        Membership.objects.active()
+        .filter(user_id__in=ids)
+        .select_related("unit", "department")
+        .order_by("user_id", "role", "pk")
+    )
+    for m in rows:
+        where = m.unit.name if m.unit is not None else (m.department.name if m.department is not None else "")
+        out.setdefault(m.user_id, []).append(f"{m.get_role_display()} · {where}" if where else str(m.get_role_display()))
+    return {uid: "; ".join(labels) for uid, labels in out.items()}
+
+
+def with_current_residence(persons: list[Person]) -> list[Person]:
+    """Attach ``current_residences`` (current, not void, with unit and building) to each person: one query."""
+    prefetch_related_objects(
+        persons,
+        Prefetch(
+            "residences",
+            queryset=Residence.objects.select_related("housing_unit__building").filter(to_date__isnull=True, is_void=False),
+            to_attr="current_residences",
+        ),
+    )
+    return persons
+
+
+def search_kind(query: str) -> str:
+    """What a free-text search looks like: ``id`` (an ID or document number), ``phone`` or ``name``."""
+    text = "".join(str(query or "").split()).replace("-", "").upper()
+    if text.startswith("+86"):
+        text = text[3:]
+    if text.isdigit():
+        return "phone" if len(text) <= 13 else "id"
+    if text.isascii() and any(c.isdigit() for c in text):
+        return "id"  # 17 digits and X, or a passport / travel permit number
+    return "name"
+
+
+def persons_search(user: Any, query: str, *, kind: str = "", within: OrgUnit | None = None) -> tuple[str, list[Person]]:
+    """One search box: by ID number or phone (exact, keyed hash) or by name; returns (kind used, persons)."""
+    kind = kind if kind in ("name", "id", "phone") else search_kind(query)
+    if kind == "id":
+        found = person_find_by_id_number(user, query)
+        if found is None and str(query or "").strip():
+            found = next(
+                (p for p in (person_find_by_document(user, t, query) for t in ("passport", "hk_macao", "taiwan")) if p), None
+            )
+        persons = [found] if found is not None else []
+        if within is not None:
+            persons = [p for p in persons if p.unit.path.startswith(within.path)]
+    elif kind == "phone":
+        persons = persons_find_by_phone(user, query)
+        if within is not None:
+            persons = [p for p in persons if p.unit.path.startswith(within.path)]
+    else:
+        persons = persons_search_name(user, query, within=within)
+    return kind, with_current_residence(persons)
+
+
+def corrections_decided_visible_to(user: Any, *, limit: int = 50) -> list[CorrectionRequest]:
+    """Recently decided correction requests in scope (the queue's history), newest first."""
+    return list(
+        scoped(CorrectionRequest.objects.select_related("person", "decided_by"), user)
+        .exclude(state=CorrectionState.PENDING)
+        .order_by("-decided_at", "-pk")[:limit]
+    )
+
+
+def points_years(user: Any) -> list[int]:
+    """Years with points applications in scope, newest first."""
+    return sorted(
+        set(scoped(PointsApplication.objects.all(), user).values_list("year", flat=True).distinct()), reverse=True
+    )
+
+
+def points_quota(year: int) -> int | None:
+    row = PointsQuota.objects.filter(year=year).first()
+    return row.quota if row else None
+
+
+def unit_tenancies(housing_unit: HousingUnit) -> list[Tenancy]:
+    """Rentals of a housing unit, newest first, with their tenants."""
+    return list(
+        Tenancy.objects.select_related("landlord").prefetch_related("tenants").filter(housing_unit=housing_unit).order_by("-start_date", "-pk")
+    )
+
+
+def unit_households(housing_unit: HousingUnit) -> list[Household]:
+    """Households registered at the unit (current first)."""
+    return list(Household.objects.filter(housing_unit=housing_unit).order_by(F("dissolved_on").desc(nulls_first=True), "number"))
