@@ -223,6 +223,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }
+# Record linkage (exchange.linkage on splink): "duckdb" embedded by default; "postgres" or "spark"
+# for scale-out (see zhucheng/exchange/linkage/README.md for the exact settings).
+ZHUCHENG_LINKAGE_BACKEND = os.environ.get("ZHUCHENG_LINKAGE_BACKEND", "duckdb")
+ZHUCHENG_LINKAGE_DUCKDB_PATH = os.environ.get("ZHUCHENG_LINKAGE_DUCKDB_PATH") or None
+ZHUCHENG_LINKAGE_POSTGRES_URL = os.environ.get("ZHUCHENG_LINKAGE_POSTGRES_URL", "")
+ZHUCHENG_LINKAGE_POSTGRES_SCHEMA = "splink"
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "筑城 Zhucheng API",
     "VERSION": "0.1.0",

@@ -466,6 +466,11 @@ def points_years(user: Any) -> list[int]:
     )
 
 
+def points_latest_ranked_year(user: Any) -> int | None:
+    """The most recent year whose applications in scope have been ranked (what the ranking page opens on)."""
+    return scoped(PointsApplication.objects.filter(rank__isnull=False), user).order_by("-year").values_list("year", flat=True).first()
+
+
 def points_quota(year: int) -> int | None:
     row = PointsQuota.objects.filter(year=year).first()
     return row.quota if row else None
