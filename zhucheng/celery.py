@@ -29,4 +29,8 @@ app.conf.beat_schedule = {
         "task": "zhucheng.registry.tasks.expire_permits_task",
         "schedule": crontab(minute=20, hour=0),  # `./zc manage expire_permits`
     },
+    "participation-flags": {
+        "task": "zhucheng.participation.tasks.participation_flags_task",
+        "schedule": crontab(minute=20, hour=1),  # missed milestones → community staff
+    },
 }
