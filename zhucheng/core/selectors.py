@@ -34,9 +34,11 @@ DOMAIN_SECTIONS: list[tuple[str, Any, Any, str]] = [
     ("appeals:map", _("诉求地图"), _("辖区内未办结诉求按网格分布"), "any"),
     ("registry:search", _("全员人口"), _("人、房、户、业、证：检索与五个清楚"), "units"),
     ("mediation:mine", _("矛盾纠纷调解"), _("纠纷、调解场次、排查与风险"), "units"),
-    ("care:home", _("特殊人群关爱"), _("关爱对象、走访和服务"), "units"),
+    ("care:home", _("特殊人群关爱"), _("关爱对象、走访、服务、亲情联系点与流浪救助"), "any"),
     ("participation:home", _("群众点菜"), _("社区项目的提议、投票和监督"), "units"),
-    ("exchange:home", _("数据交换"), _("部门数据的导入、校验和比对"), "units"),
+    ("exchange:home", _("数据交换"), _("部门报送文件的逐行校验、隔离与人员比对"), "any"),
+    ("exchange:review_queue", _("人工复核"), _("疑似同一人的比对：两条记录对照，一键确认"), "units"),
+    ("exchange:reports", _("日交换与月调度"), _("各部门交换量、隔离原因、匹配率和复核积压"), "any"),
 ]
 
 
