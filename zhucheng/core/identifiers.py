@@ -8,6 +8,7 @@ people really type: spaces, dashes, full-width digits, a lower-case ``x``.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from datetime import date
@@ -53,6 +54,7 @@ def normalise_resident_id(value: Any) -> str:
     return _clean(value)
 
 
+@functools.lru_cache(maxsize=8192)
 def _region_info(prefix: str) -> dict[str, str]:
     """Names for a six-digit division code, from python-stdnum's table (empty when unknown).
 
@@ -64,7 +66,7 @@ def _region_info(prefix: str) -> dict[str, str]:
     parts = numdb.get("cn/loc").info(prefix)
     if len(parts) != 1 or parts[0][0] != prefix:
         return {}
-    return dict(parts[0][1])
+    return dict(parts[0][1])  # callers must not mutate: the result is cached
 
 
 def _birth_date_of(number: str) -> date:
@@ -131,7 +133,7 @@ def id_sex(value: Any) -> Literal["M", "F"]:
 
 def id_region(value: Any) -> dict[str, str]:
     """Province, prefecture and county names of the number's region prefix (validated first)."""
-    return _region_info(validate_resident_id(value)[:6])
+    return dict(_region_info(validate_resident_id(value)[:6]))
 
 
 # --- Mobile numbers ---------------------------------------------------------------------------
