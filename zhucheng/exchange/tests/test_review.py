@@ -185,3 +185,27 @@ def test_real_engine_end_to_end(ex: Any) -> None:
         assert any(w["agreed"] and w["match_weight"] > 0 for w in rows)
     assert records[3].person != twin
     assert not MergeEvent.objects.filter(record=records[3], person=twin).exists()
+
+
+def test_a_certain_score_alone_does_not_merge_a_twin(ex: Any, fake_linkage: Any, monkeypatch: Any) -> None:
+    """Twins share birth date, address and phone: even when the engine is certain, a record without an
+    ID whose name differs from the person's, or whose ID differs, goes to clerical review."""
+    import pandas as pd
+
+    from zhucheng.exchange import linkage
+
+    def certain(profile: Any, registry: Any, feed: Any) -> Any:
+        return pd.DataFrame(
+            [(f"p{ex.zhang.pk}", rid, 20.0, 0.99999) for rid in feed["unique_id"]],
+            columns=["left_id", "right_id", "match_weight", "match_probability"],
+        )
+
+    monkeypatch.setattr(linkage, "link", certain)
+    born = ex.zhang.birth_date.isoformat()
+    batch = run(ex.feed, csv_bytes([row("张伟", make_id(ex.zhang.birth_date, 19)), row("张玮", "", born=born)]))
+    assert batch.auto_merged == 0
+    assert MergeEvent.objects.filter(record__batch=batch).count() == 0
+    assert set(ReviewItem.objects.filter(record__batch=batch).values_list("record__row", flat=True)) == {1, 2}
+    # The same person by ID is still merged without a human.
+    again = run(ex.feed, csv_bytes([row("张伟", ex.zhang.id_number, phone="13811112222")]), name="again.csv")
+    assert again.auto_merged == 1
