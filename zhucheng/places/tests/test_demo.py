@@ -178,8 +178,8 @@ def test_running_again_changes_nothing(seeded: str) -> None:
     assert AuditEvent.objects.filter(act="places.seed").count() == 1
     # The few story records go through the services (and are audited); the bulk is not.
     per_act = AuditEvent.objects.values("act").annotate(n=Count("id")).order_by("-n")
-    assert per_act and per_act[0]["n"] < 100, per_act[0]
-    assert AuditEvent.objects.count() < 1000
+    assert per_act and per_act[0]["n"] < 300, per_act[0]
+    assert AuditEvent.objects.count() < 5000
 
 
 def _member(username: str) -> Membership:
