@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhucheng.core.audit import audit_record
+from zhucheng.core.context import acting_user
 from zhucheng.core.crypto import keyed_hash
 from zhucheng.core.identifiers import validate_mobile, validate_resident_id
 from zhucheng.core.notify import notify
@@ -246,7 +247,7 @@ def appeal_submit(
         is_collective=is_collective,
         headcount=headcount,
         submitted_at=when,
-        submitted_by=actor if getattr(actor, "is_authenticated", False) else None,
+        submitted_by=acting_user(actor),
         resident=resident,
         client_token=client_token or None,
         source_ref=(source_ref or "").strip()[:80],

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhucheng.core.audit import audit_record
+from zhucheng.core.context import acting_user
 from zhucheng.core.notify import notify
 from zhucheng.places.models import Department, OrgUnit
 
@@ -130,7 +131,7 @@ def _event(
     return AppealEvent.objects.create(
         appeal=appeal,
         act=act,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor=acting_user(actor),
         actor_label=_label(actor)[:150],
         department=department,
         from_status=from_status,
@@ -225,7 +226,7 @@ def appeal_set_category(
         raise AppealError(_("请选择二级分类（如“城市管理 › 路灯照明”）。"), code="not_leaf", field="category")
     before = appeal.category_id
     appeal.category = category
-    appeal.category_confirmed_by = actor if getattr(actor, "is_authenticated", False) else None
+    appeal.category_confirmed_by = acting_user(actor)
     CategoryDecision.objects.create(
         appeal=appeal,
         suggested=appeal.suggested_category,
@@ -333,7 +334,7 @@ def _hand_to(
         unit=unit if department is None else None,
         role=AssignmentRole.LEAD,
         assigned_at=now,
-        assigned_by=actor if getattr(actor, "is_authenticated", False) else None,
+        assigned_by=acting_user(actor),
         instructions=instructions,
         objection_due=deadlines.objection_due(appeal, now),
     )
@@ -530,7 +531,7 @@ def appeal_reply(
         department=appeal.department,
         outcome=outcome,
         text=text,
-        by=actor if getattr(actor, "is_authenticated", False) else None,
+        by=acting_user(actor),
         created_at=now,
         on_time=appeal.reply_due is None or now <= appeal.reply_due,
     )
@@ -574,7 +575,7 @@ def appeal_request_extension(
         appeal=appeal,
         days=days,
         reason=reason,
-        requested_by=actor if getattr(actor, "is_authenticated", False) else None,
+        requested_by=acting_user(actor),
         requested_at=_now(),
     )
     _save(appeal, [])
@@ -596,7 +597,7 @@ def appeal_decide_extension(
         raise AppealError(_("该延期申请已审批。"), code="invalid_transition")
     now = _now()
     extension.state = ExtensionState.APPROVED if approve else ExtensionState.REFUSED
-    extension.decided_by = actor if getattr(actor, "is_authenticated", False) else None
+    extension.decided_by = acting_user(actor)
     extension.decided_at, extension.decision_note = now, note[:200]
     extension.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
     fields: list[str] = []
@@ -696,7 +697,7 @@ def appeal_supervise(
     sup = Supervision.objects.create(
         appeal=appeal,
         kind=kind,
-        by=actor if getattr(actor, "is_authenticated", False) else None,
+        by=acting_user(actor),
         leader_name=leader_name.strip()[:60],
         instructions=instructions,
         created_at=now,
@@ -750,7 +751,7 @@ def appeal_feedback(
         department_rating=department_rating,
         centre_rating=centre_rating,
         comment=comment,
-        by=actor if getattr(actor, "is_authenticated", False) else None,
+        by=acting_user(actor),
         created_at=now,
     )
     was = appeal.status
@@ -854,7 +855,7 @@ def appeal_request_review(
         level=level,
         reason=reason,
         requested_at=now,
-        requested_by=actor if getattr(actor, "is_authenticated", False) else None,
+        requested_by=acting_user(actor),
         due_at=deadlines.review_due(appeal, now),
     )
     was = appeal.status
@@ -883,7 +884,7 @@ def appeal_decide_review(
         raise AppealError(_("没有待办理的复查复核申请。"), code="invalid_transition")
     now = _now()
     review.decision, review.decision_text, review.decided_at = decision, text, now
-    review.decided_by = actor if getattr(actor, "is_authenticated", False) else None
+    review.decided_by = acting_user(actor)
     review.save(update_fields=["decision", "decision_text", "decided_at", "decided_by"])
     was = appeal.status
     if decision == ReviewDecision.UPHELD:
@@ -963,7 +964,7 @@ def appeal_merge(
     appeal.due_at = None
     _save(appeal, ["status", "repeat_of", "closed_at", "due_at"])
     DuplicateCandidate.objects.filter(appeal=appeal).filter(other__in=[into.pk, target.pk]).update(
-        decision=DuplicateDecision.MERGED, decided_by=actor if getattr(actor, "is_authenticated", False) else None, decided_at=now
+        decision=DuplicateDecision.MERGED, decided_by=acting_user(actor), decided_at=now
     )
     _event(appeal, actor=actor, act="merge", note=_("并入 %(code)s") % {"code": target.code}, from_status=was)
     _event(target, actor=actor, act="repeat", note=_("重复件 %(code)s：%(title)s") % {"code": appeal.code, "title": appeal.title})
@@ -990,7 +991,7 @@ def appeal_keep_apart(*, actor: Any, appeal: Appeal, other: Appeal) -> Duplicate
     if cand is None:
         raise AppealError(_("没有这一对疑似重复记录。"), code="invalid", field="other")
     cand.decision = DuplicateDecision.KEPT_APART
-    cand.decided_by = actor if getattr(actor, "is_authenticated", False) else None
+    cand.decided_by = acting_user(actor)
     cand.decided_at = _now()
     cand.save(update_fields=["decision", "decided_by", "decided_at"])
     _event(appeal, actor=actor, act="keep_apart", note=other.code, is_public=False)

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import context
+from .context import acting_user
 from .models import AuditEvent
 
 GENESIS = "0" * 64
@@ -86,7 +87,7 @@ def audit_record(
     """
     object_type, object_id = _object_ref(obj)
     ctx = context.current()
-    actor_obj = actor if getattr(actor, "is_authenticated", False) else None
+    actor_obj = acting_user(actor)
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cur:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -26,3 +27,8 @@ def begin(ip: str | None = None, request_id: str | None = None) -> contextvars.T
 
 def end(token: contextvars.Token[RequestContext | None]) -> None:
     _current.reset(token)
+
+
+def acting_user(actor: Any) -> Any:
+    """The user to record as having acted: ``None`` for the system, an anonymous or a missing actor."""
+    return actor if getattr(actor, "is_authenticated", False) else None

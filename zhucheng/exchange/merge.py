@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhucheng.core.audit import audit_record
+from zhucheng.core.context import acting_user
 from zhucheng.registry import services as registry_services
 from zhucheng.registry.errors import RegistryError, require_reason
 from zhucheng.registry.models import Person
@@ -63,9 +64,6 @@ def person_snapshot(person: Person) -> dict[str, str]:
     """The person's own fields as text (what an unmerge must give back exactly)."""
     return {f: _value(getattr(person, f)) for f in SNAPSHOT_FIELDS}
 
-
-def _who(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 def absorbed_ids() -> set[int]:
@@ -143,7 +141,7 @@ def attach(
         before_json=json.dumps({"person": before, "filled": filled, "record_state": record.state}, ensure_ascii=False),
         changed_fields=sorted(filled),
         merged_at=timezone.now(),
-        merged_by=_who(actor),
+        merged_by=acting_user(actor),
     )
     record.person = person
     record.state = RecordState.MERGED
@@ -188,7 +186,7 @@ def person_merge(
         before_json=json.dumps({**before, "filled": filled, "moved": moved}, ensure_ascii=False),
         changed_fields=sorted(filled),
         merged_at=timezone.now(),
-        merged_by=_who(actor),
+        merged_by=acting_user(actor),
     )
     SourceRecord.objects.filter(pk__in=moved).update(person=survivor)
     for record in SourceRecord.objects.filter(pk__in=moved).select_related("feed"):
@@ -222,7 +220,7 @@ def unmerge(*, actor: Any, event: MergeEvent, reason: str) -> MergeEvent:
         SourceRecord.objects.filter(pk__in=before.get("moved", [])).update(person=event.absorbed_id)
     FieldProvenance.objects.filter(merge=event).update(is_live=False)
     event.undone_at = timezone.now()
-    event.undone_by = _who(actor)
+    event.undone_by = acting_user(actor)
     event.undo_reason = reason[:200]
     event.save(update_fields=["undone_at", "undone_by", "undo_reason"])
     audit_record(actor=actor, act="exchange.unmerge", obj=person, changed_fields=["merge", *sorted(restore)], reason=reason)

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhucheng.core.audit import audit_record
+from zhucheng.core.context import acting_user
 from zhucheng.core.crypto import fernet, keyed_hash
 from zhucheng.places.models import OrgUnit, OrgUnitKind
 from zhucheng.registry import services as registry_services
@@ -56,9 +57,6 @@ MAX_REVIEW_CANDIDATES = 3
 # --- receiving and validating ---------------------------------------------------------------------
 
 
-def _who(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
-
 
 def file_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
@@ -80,7 +78,7 @@ def batch_receive(*, actor: Any, feed: Feed, file_name: str, data: bytes) -> Imp
         )
     try:
         with transaction.atomic():
-            batch = ImportBatch(feed=feed, file_name=file_name[:200], file_sha256=digest, received_at=timezone.now(), created_by=_who(actor))
+            batch = ImportBatch(feed=feed, file_name=file_name[:200], file_sha256=digest, received_at=timezone.now(), created_by=acting_user(actor))
             # Department files hold ID numbers: kept encrypted at rest (Fernet, the keys of core.crypto).
             batch.upload.save(f"{feed.code}-{digest[:12]}.{feed.file_format}.enc", ContentFile(fernet().encrypt(data)), save=False)
             batch.save()
@@ -517,7 +515,7 @@ def review_decide(*, actor: Any, item: ReviewItem, accept: bool, note: str = "")
         raise ExchangeError(_("该比对结果已经复核。"), code="already_decided", field="state")
     now = timezone.now()
     item.state = ReviewState.ACCEPTED if accept else ReviewState.REJECTED
-    item.decided_by = _who(actor)
+    item.decided_by = acting_user(actor)
     item.decided_at = now
     item.note = note.strip()[:200]
     item.save(update_fields=["state", "decided_by", "decided_at", "note", "updated_at"])
@@ -526,7 +524,7 @@ def review_decide(*, actor: Any, item: ReviewItem, accept: bool, note: str = "")
         siblings = ReviewItem.objects.filter(record=record, state=ReviewState.PENDING).exclude(pk=item.pk)
         if accept:
             merge.attach(actor=actor, record=record, person=item.person, via=MergeVia.REVIEW, review=item, probability=item.match_probability)
-            siblings.update(state=ReviewState.REJECTED, decided_by=_who(actor), decided_at=now, note=_("已确认为其他候选人员"))
+            siblings.update(state=ReviewState.REJECTED, decided_by=acting_user(actor), decided_at=now, note=_("已确认为其他候选人员"))
         elif not siblings.exists():
             record.refresh_from_db()
             if _register_new(record, record.feed) is None:

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhucheng.core.audit import audit_record
+from zhucheng.core.context import acting_user
 from zhucheng.core.notify import notify
 
 from . import pdf, permissions
@@ -104,7 +105,7 @@ def agreement_create(
         number=f"（{year}）筑调协字第{next_number('agreement', year):05d}号",
         facts=facts,
         signed_on=signed_on,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=acting_user(actor),
     )
     rows = []
     for seq, term in enumerate(terms, start=1):
@@ -254,7 +255,7 @@ def term_check(*, actor: Any, term: AgreementTerm, fulfilled: bool, note: str = 
     at = now()
     term.result = TermResult.FULFILLED if fulfilled else TermResult.BREACHED
     term.checked_at = at
-    term.checked_by = actor if getattr(actor, "is_authenticated", False) else None
+    term.checked_by = acting_user(actor)
     term.check_note = note
     term.save(update_fields=["result", "checked_at", "checked_by", "check_note"])
     FollowUp.objects.filter(term=term, state=FollowUpState.OPEN).update(state=FollowUpState.DONE, done_at=at, note=note, updated_at=at)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhucheng.core.audit import audit_record
+from zhucheng.core.context import acting_user
 from zhucheng.core.notify import notify
 from zhucheng.places.models import Membership, Role
 
@@ -159,7 +160,7 @@ def risk_assess(*, actor: Any, dispute: Dispute, note: str = "") -> RiskAssessme
     assessment = RiskAssessment.objects.create(
         dispute=dispute,
         assessed_at=at,
-        assessed_by=actor if getattr(actor, "is_authenticated", False) else None,
+        assessed_by=acting_user(actor),
         score=total,
         level=level,
         contributions=[asdict(c) for c in contributions],

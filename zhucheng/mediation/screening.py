@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhucheng.core.audit import audit_record
+from zhucheng.core.context import acting_user
 from zhucheng.places.models import OrgUnit, OrgUnitKind, Role
 
 from . import permissions
@@ -116,7 +117,7 @@ def report_submit(
     report.state = ReportState.FOUND if found else ReportState.NONE_FOUND
     report.disputes_found, report.risks_found, report.note = disputes_found, risks_found, note
     report.reported_at = now()
-    report.reported_by = actor if getattr(actor, "is_authenticated", False) else None
+    report.reported_by = acting_user(actor)
     report.save()
     audit_record(actor=actor, act="mediation.screening_report", obj=report, changed_fields=changed, reason=report.state)
     return report
@@ -140,7 +141,7 @@ def round_close(*, actor: Any, round: ScreeningRound) -> ScreeningRound:
         )
     rnd.state = RoundState.CLOSED
     rnd.closed_at = now()
-    rnd.closed_by = actor if getattr(actor, "is_authenticated", False) else None
+    rnd.closed_by = acting_user(actor)
     rnd.save(update_fields=["state", "closed_at", "closed_by", "updated_at"])
     audit_record(actor=actor, act="mediation.round_close", obj=rnd, changed_fields=["state"])
     return rnd

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from zhucheng.core.audit import audit_record
+from zhucheng.core.context import acting_user
 from zhucheng.core.notify import notify
 from zhucheng.places.models import OrgUnit
 from zhucheng.places.selectors import NotVisible
@@ -268,7 +269,7 @@ def dispute_create(
         committee=_committee_for(field, room),
         prior_appeals=max(int(prior_appeals or 0), 0),
         received_at=at,
-        received_by=actor if getattr(actor, "is_authenticated", False) else None,
+        received_by=acting_user(actor),
     )
     for party in cleaned:
         party.dispute = dispute
@@ -385,7 +386,7 @@ def conflict_declare(*, actor: Any, dispute: Dispute, mediator: Mediator, has_co
         has_conflict=has_conflict,
         note=note,
         declared_at=now(),
-        declared_by=actor if getattr(actor, "is_authenticated", False) else None,
+        declared_by=acting_user(actor),
     )
     changed = ["conflicts"]
     if has_conflict and dispute.mediator_id == mediator.pk:
@@ -518,7 +519,7 @@ def session_schedule(
         mediator=mediator,
         starts_at=starts_at,
         ends_at=ends_at,
-        scheduled_by=actor if getattr(actor, "is_authenticated", False) else None,
+        scheduled_by=acting_user(actor),
     )
     parties = list(dispute.parties.all())
     wanted = {p.pk for p in parties} if party_ids is None else set(party_ids)
@@ -615,7 +616,7 @@ def followup_create(*, actor: Any, dispute: Dispute, title: str, owner: Any, due
         owner=owner,
         due_on=due_on,
         term=term,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=acting_user(actor),
     )
     audit_record(actor=actor, act="mediation.followup_create", obj=task, changed_fields=["title", "owner", "due_on"])
     return task

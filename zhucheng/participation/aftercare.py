@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhucheng.core.audit import audit_record
+from zhucheng.core.context import acting_user
 
 from .errors import ParticipationError
 from .models import AssigneeKind, Evaluation, Project, ProjectStatus, UpkeepKind, UpkeepTask, VoterRegister
@@ -120,7 +121,7 @@ def upkeep_done(*, actor: Any, task: UpkeepTask, note: str, done_on: date | None
         raise ParticipationError(_("该任务已登记完成。"), code="invalid_transition")
     task.done_on = done_on or timezone.localdate()
     task.done_note = clean_text(note, "note", _("完成情况"), limit=300)
-    task.done_by = actor if getattr(actor, "is_authenticated", False) else None
+    task.done_by = acting_user(actor)
     task.save(update_fields=["done_on", "done_note", "done_by"])
     if task.repeat_days:
         UpkeepTask.objects.create(

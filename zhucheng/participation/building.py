@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhucheng.core.audit import audit_record
+from zhucheng.core.context import acting_user
 from zhucheng.core.notify import notify
 from zhucheng.places.models import Membership, Role
 
@@ -253,7 +254,7 @@ def spending_record(*, actor: Any, project: Project, amount_fen: int, spent_on: 
     if amount_fen <= 0:
         raise ParticipationError(_("支出金额必须大于零。"), code="invalid", field="amount_fen")
     description = clean_text(description, "description", _("用途"), limit=200)
-    row = Spending.objects.create(project=project, amount_fen=amount_fen, spent_on=spent_on, description=description, recorded_by=actor if getattr(actor, "is_authenticated", False) else None)
+    row = Spending.objects.create(project=project, amount_fen=amount_fen, spent_on=spent_on, description=description, recorded_by=acting_user(actor))
     Project.objects.filter(pk=project.pk).update(spent_fen=F("spent_fen") + amount_fen)
     project.refresh_from_db(fields=["spent_fen"])
     timeline(project.budget, "spending", _("「%(p)s」支出 %(a)s:%(d)s(累计 %(s)s / 批准 %(b)s)。") % {"p": project.title, "a": yuan(amount_fen), "d": description, "s": yuan(project.spent_fen), "b": yuan(project.approved_fen)}, project=project)

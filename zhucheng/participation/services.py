@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from zhucheng.core.audit import audit_record
+from zhucheng.core.context import acting_user
 from zhucheng.core.masking import mask_name
 from zhucheng.places.models import OrgUnit, OrgUnitKind
 
@@ -312,7 +313,7 @@ def proposal_submit(
     proposal = Proposal.objects.create(
         budget=budget, heading=heading, number=_next_number(budget), title=title, description=description,
         place=(place or "").strip()[:200], lat=lat, lon=lon, estimated_cost_fen=estimated_cost_fen, cost_fen=estimated_cost_fen,
-        author=actor if getattr(actor, "is_authenticated", False) else None, author_label=label, resolution=resolution,
+        author=acting_user(actor), author_label=label, resolution=resolution,
         submitted_at=now(),
     )
     timeline(budget, "proposal", _("收到提案 %(n)d「%(t)s」(%(who)s)。") % {"n": proposal.number, "t": title, "who": label})
@@ -373,7 +374,7 @@ def proposal_review(
         )
     review, _created = FeasibilityReview.objects.update_or_create(
         proposal=proposal,
-        defaults={"feasible": feasible, "cost_fen": cost_fen, "explanation": explanation, "reviewer": actor if getattr(actor, "is_authenticated", False) else None, "reviewed_at": now()},
+        defaults={"feasible": feasible, "cost_fen": cost_fen, "explanation": explanation, "reviewer": acting_user(actor), "reviewed_at": now()},
     )
     proposal.cost_fen = cost_fen
     proposal.state = ProposalState.FEASIBLE if feasible else ProposalState.REJECTED
@@ -401,7 +402,7 @@ def comment_add(*, actor: Any, proposal: Proposal, body: str) -> Comment:
         require_eligible(proposal.budget, actor)
     body = clean_text(body, "body", _("评论内容"), limit=1000)
     label = _("社区工作人员") if is_staff else public_name(actor)
-    comment = Comment.objects.create(proposal=proposal, author=actor if getattr(actor, "is_authenticated", False) else None, author_label=label, body=body)
+    comment = Comment.objects.create(proposal=proposal, author=acting_user(actor), author_label=label, body=body)
     audit_record(actor=actor, act="participation.comment_add", obj=comment, changed_fields=["body"])
     return comment
 
@@ -416,7 +417,7 @@ def comment_hide(*, actor: Any, comment: Comment, reason: str) -> Comment:
         raise ParticipationError(_("该评论已被隐藏。"), code="invalid_transition")
     comment.hidden_at = now()
     comment.hidden_reason = reason
-    comment.hidden_by = actor if getattr(actor, "is_authenticated", False) else None
+    comment.hidden_by = acting_user(actor)
     comment.save(update_fields=["hidden_at", "hidden_reason", "hidden_by"])
     audit_record(actor=actor, act="participation.comment_hide", obj=comment, changed_fields=["hidden_at", "hidden_reason"], reason=reason)
     return comment

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhucheng.core.audit import audit_record
+from zhucheng.core.context import acting_user
 from zhucheng.registry.models import Person, Residence, ResidenceKind
 
 from . import permissions
@@ -305,7 +306,7 @@ def paper_voter_mark(*, actor: Any, budget: Budget, person: Person) -> VoterRegi
     try:
         with transaction.atomic():
             row = VoterRegister.objects.create(
-                budget=budget, person=person, channel=Channel.PAPER, voted_at=now(), recorded_by=actor if getattr(actor, "is_authenticated", False) else None
+                budget=budget, person=person, channel=Channel.PAPER, voted_at=now(), recorded_by=acting_user(actor)
             )
     except IntegrityError as exc:
         raise ParticipationError(_("%(name)s 已经投过票(网上或纸质),不能再领取选票。") % {"name": person.name}, code="already_voted") from exc

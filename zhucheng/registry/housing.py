@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhucheng.core.audit import audit_record
+from zhucheng.core.context import acting_user
 from zhucheng.places import geo
 from zhucheng.places.models import OrgUnit
 
@@ -173,7 +174,7 @@ def tenancy_register(
         end_date=end_date,
         use=use,
         rent_fen=rent_fen,
-        registered_by=actor if getattr(actor, "is_authenticated", False) else None,
+        registered_by=acting_user(actor),
     )
     tenancy.tenants.set(tenants)
     audit_record(

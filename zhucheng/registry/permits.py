@@ -25,6 +25,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from zhucheng.core.audit import audit_record
+from zhucheng.core.context import acting_user
 
 from . import standard
 from .errors import RegistryError, require_reason
@@ -63,9 +64,6 @@ def _add_years(day: date, years: int) -> date:
     except ValueError:  # 29 February
         return day.replace(year=day.year + years, day=28)
 
-
-def _who(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 # --- eligibility ----------------------------------------------------------------------------------
@@ -133,7 +131,7 @@ def permit_issue(*, actor: Any, permit: ResidencePermit, issued_on: date | None 
     permit.issued_on = on
     permit.valid_until = _add_years(on, VALIDITY_YEARS[permit.kind]) - timedelta(days=1)
     permit.number = f"{NUMBER_PREFIX[permit.kind]}{on.year}{permit.pk:08d}"
-    permit.decided_by = _who(actor)
+    permit.decided_by = acting_user(actor)
     permit.reason = reason
     permit.save()
     audit_record(actor=actor, act="registry.permit_issue", obj=permit, changed_fields=["state", "number", "valid_until"], reason=reason)
@@ -147,7 +145,7 @@ def permit_refuse(*, actor: Any, permit: ResidencePermit, reason: str) -> Reside
     permit = ResidencePermit.objects.select_for_update().get(pk=permit.pk)
     if permit.state != PermitState.APPLIED:
         raise RegistryError(_("只有已申请的证件可以不予办理。"), code="invalid_transition", field="state")
-    permit.state, permit.closed_on, permit.reason, permit.decided_by = PermitState.REFUSED, _today(), reason, _who(actor)
+    permit.state, permit.closed_on, permit.reason, permit.decided_by = PermitState.REFUSED, _today(), reason, acting_user(actor)
     permit.save()
     audit_record(actor=actor, act="registry.permit_refuse", obj=permit, changed_fields=["state"], reason=reason)
     return permit
@@ -171,7 +169,7 @@ def permit_renew(*, actor: Any, permit: ResidencePermit, renewed_on: date | None
     permit.valid_until = _add_years(base, VALIDITY_YEARS[permit.kind])
     permit.state, permit.closed_on = PermitState.ISSUED, None
     permit.renewed_count += 1
-    permit.decided_by = _who(actor)
+    permit.decided_by = acting_user(actor)
     permit.save()
     audit_record(
         actor=actor,
@@ -191,7 +189,7 @@ def permit_revoke(*, actor: Any, permit: ResidencePermit, reason: str) -> Reside
     permit = ResidencePermit.objects.select_for_update().get(pk=permit.pk)
     if permit.state not in (PermitState.APPLIED, PermitState.ISSUED):
         raise RegistryError(_("该证件已不在有效状态。"), code="invalid_transition", field="state")
-    permit.state, permit.closed_on, permit.reason, permit.decided_by = PermitState.REVOKED, _today(), reason, _who(actor)
+    permit.state, permit.closed_on, permit.reason, permit.decided_by = PermitState.REVOKED, _today(), reason, acting_user(actor)
     permit.save()
     audit_record(actor=actor, act="registry.permit_revoke", obj=permit, changed_fields=["state"], reason=reason)
     return permit
@@ -312,7 +310,7 @@ def points_reject(*, actor: Any, application: PointsApplication, reason: str) ->
     if application.state not in (PointsState.SUBMITTED, PointsState.SCORED):
         raise RegistryError(_("该申请已作出决定。"), code="invalid_transition", field="state")
     application.state, application.decision_reasons = PointsState.REJECTED, reason
-    application.decided_at, application.decided_by = timezone.now(), _who(actor)
+    application.decided_at, application.decided_by = timezone.now(), acting_user(actor)
     application.save()
     audit_record(actor=actor, act="registry.points_reject", obj=application, changed_fields=["state"], reason=reason)
     return application
@@ -337,7 +335,7 @@ def points_decide(*, actor: Any, year: int, quota: int | None = None, reason: st
         if row is None:
             raise RegistryError(_("请先设定本年度的入户名额。"), code="quota_required", field="quota")
         quota = row.quota
-    now, who = timezone.now(), _who(actor)
+    now, who = timezone.now(), acting_user(actor)
     for rank, app in enumerate(apps, start=1):
         app.rank = rank
         params = {"rank": rank, "total": len(apps), "quota": quota, "score": app.score}

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhucheng.core.audit import audit_record
+from zhucheng.core.context import acting_user
 from zhucheng.core.crypto import keyed_hash
 from zhucheng.core.identifiers import normalise_resident_id
 from zhucheng.core.masking import mask_id_number, mask_name, mask_phone
@@ -181,7 +182,7 @@ def person_register(
             kind=residence["kind"],
             from_date=residence["from_date"],
             arrived_from=arrived_from.strip()[:200],
-            recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+            recorded_by=acting_user(actor),
         )
         HousingUnit.objects.filter(pk=housing_unit.pk).update(vacant_confirmed_on=None)
         completeness.refresh_units([housing_unit.pk])
@@ -207,7 +208,7 @@ def person_update(*, actor: Any, person: Person, changes: Mapping[str, Any], rea
     standard.raise_for([v for v in errors if v.field in changes])
     cleaned["care_needs"] = (changes.get("care_needs") or "").strip()
     changed: list[str] = []
-    who = actor if getattr(actor, "is_authenticated", False) else None
+    who = acting_user(actor)
     for field in changes:
         old, new = getattr(person, field) or "", cleaned[field]
         if str(old) != str(new):
@@ -360,7 +361,7 @@ def person_move_in(
         is_primary=is_primary,
         from_date=start,
         arrived_from=(arrived_from.strip() or (_place_label(previous.housing_unit) if previous else ""))[:200],
-        recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+        recorded_by=acting_user(actor),
     )
     HousingUnit.objects.filter(pk=housing_unit.pk).update(vacant_confirmed_on=None)
     if is_primary and person.unit_id != housing_unit.grid_id:
@@ -441,7 +442,7 @@ def person_birth(*, actor: Any, data: Mapping[str, Any], mother: Person, father:
         kind=home.kind,
         from_date=cleaned["birth_date"],
         arrived_from=_("出生"),
-        recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+        recorded_by=acting_user(actor),
     )
     membership = current_membership(mother)
     if membership is not None:
@@ -549,7 +550,7 @@ def correction_request(*, actor: Any, person: Person, field: str, requested_valu
         current_value_masked=_masked(person, field)[:200],
         requested_value=value,
         reason=reason,
-        requested_by=actor if getattr(actor, "is_authenticated", False) else None,
+        requested_by=acting_user(actor),
     )
     audit_record(actor=actor, act="registry.correction_request", obj=person, changed_fields=[field], reason=reason)
     return correction
@@ -577,7 +578,7 @@ def correction_decide(*, actor: Any, correction: CorrectionRequest, accept: bool
         standard.raise_for(errors)
         if field == CorrectionField.ID_NUMBER:
             _refuse_duplicate(cleaned, exclude_pk=person.pk)
-        who = actor if getattr(actor, "is_authenticated", False) else None
+        who = acting_user(actor)
         fields = [field] + (["birth_date", "sex"] if field == CorrectionField.ID_NUMBER else [])
         for f in fields:
             old, new = getattr(person, f), cleaned[f]
@@ -590,7 +591,7 @@ def correction_decide(*, actor: Any, correction: CorrectionRequest, accept: bool
         if changed:
             person.save()
     correction.state = CorrectionState.ACCEPTED if accept else CorrectionState.REJECTED
-    correction.decided_by = actor if getattr(actor, "is_authenticated", False) else None
+    correction.decided_by = acting_user(actor)
     correction.decided_at = timezone.now()
     correction.decision_reason = reason
     correction.save(update_fields=["state", "decided_by", "decided_at", "decision_reason", "updated_at"])
