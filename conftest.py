@@ -18,7 +18,7 @@ def _fresh_process_caches(settings: Any, tmp_path_factory: Any) -> Any:
 
     Tests never use a router model trained in ``var/`` (a test that wants one trains its own).
     """
-    from zhucheng.appeals import classifier, routing
+    from zhucheng.appeals import classifier, deadlines, routing
     from zhucheng.core.calendar import clear_cache
     from zhucheng.places.geo import invalidate_locator
 
@@ -30,6 +30,7 @@ def _fresh_process_caches(settings: Any, tmp_path_factory: Any) -> Any:
         invalidate_locator()
         routing.clear_cache()
         classifier.clear_cache()
+        deadlines.clear_cache()
 
     clear()
     yield

@@ -34,6 +34,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext as _
 
 from .errors import AppealError
@@ -120,6 +122,8 @@ class Model:
         """Calibrated class probabilities, one row per text, columns in ``classes`` order."""
         import numpy as np
 
+        if len(texts) == 1:
+            return self._score_one(texts[0])
         # Block by block rather than through FeatureUnion.transform, whose per-call overhead
         # (a joblib dispatch and a sparse hstack) costs more than the arithmetic on one text.
         coef = self.classifier.coef_
@@ -130,6 +134,50 @@ class Model:
             decision += np.asarray(x @ coef[:, start : start + x.shape[1]].T)
             start += x.shape[1]
         return _softmax(_two_columns(decision) / self.temperature)
+
+    def _score_one(self, text: str) -> np.ndarray:
+        """``scores([text])`` without sklearn's per-call validation and sparse matrices (intake scores one
+        appeal at a time): each block's TF-IDF row is built from the fitted analyzer, vocabulary and idf
+        exactly as ``TfidfVectorizer.transform`` does (sublinear tf, idf, l2 norm, in the vectorizer's dtype)."""
+        import numpy as np
+
+        coef = self.classifier.coef_
+        decision = np.array(self.classifier.intercept_, dtype=np.float64, ndmin=1).copy()
+        start = 0
+        for _name, vectorizer in self.features.transformer_list:
+            analyzer, vocabulary, idf, dtype = _fitted(vectorizer)
+            counts: dict[int, int] = {}
+            for token in analyzer(text):
+                column = vocabulary.get(token)
+                if column is not None:
+                    counts[column] = counts.get(column, 0) + 1
+            if counts:
+                columns = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+                values = np.fromiter(counts.values(), dtype=dtype, count=len(counts))
+                values = (np.log(values) + dtype(1)) * idf[columns]
+                norm = np.sqrt(np.dot(values, values))
+                if norm > 0:
+                    values = values / norm
+                decision = decision + coef[:, start + columns] @ values.astype(np.float64)
+            start += len(vocabulary)
+        return _softmax(_two_columns(decision[None, :]) / self.temperature)
+
+
+_fitted_cache: dict[int, tuple[Any, Any, Any, Any, Any]] = {}
+
+
+def _fitted(vectorizer: Any) -> tuple[Any, dict[str, int], np.ndarray, Any]:
+    """(analyzer, vocabulary, idf in the vectorizer's dtype, dtype) of a fitted TfidfVectorizer, built once."""
+    import numpy as np
+
+    held = _fitted_cache.get(id(vectorizer))
+    if held is None or held[0] is not vectorizer:
+        dtype = np.dtype(vectorizer.dtype).type
+        if len(_fitted_cache) > 8:  # models replaced by retraining
+            _fitted_cache.clear()
+        held = (vectorizer, vectorizer.build_analyzer(), vectorizer.vocabulary_, np.asarray(vectorizer.idf_, dtype=dtype), dtype)
+        _fitted_cache[id(vectorizer)] = held
+    return held[1], held[2], held[3], held[4]
 
 
 # --- text → tokens -----------------------------------------------------------------------------
@@ -255,11 +303,39 @@ _model_lock = threading.Lock()
 _loaded: tuple[tuple[str, int, int, int], Model | None] | None = None
 
 
-def clear_cache() -> None:
-    """Forget the loaded model; the next call reads the file again."""
+def clear_cache(**_: Any) -> None:
+    """Forget the loaded model and the categories looked up; the next call reads them again."""
     global _loaded
     with _model_lock:
         _loaded = None
+    _leaves.clear()
+
+
+# The active leaf category per code, as suggestions name them. Held for ``LEAF_TTL`` seconds in
+# this process and forgotten whenever a category is saved or deleted here (other processes see
+# a change within the TTL); it saves a query per intake.
+LEAF_TTL = 60.0
+_leaves: dict[str, tuple[float, Category | None]] = {}
+
+
+def _leaf(code: str) -> Category | None:
+    held = _leaves.get(code)
+    now = time.monotonic()
+    if held is not None and held[0] > now:
+        return held[1]
+    category = Category.objects.select_related("parent").filter(code=code, is_active=True, parent__isnull=False).first()
+    _leaves[code] = (now + LEAF_TTL, category)
+    return category
+
+
+def _on_category_change(**kwargs: Any) -> None:
+    _leaves.clear()
+    # A suggestion between the save and the commit may have cached the uncommitted row: clear once more.
+    transaction.on_commit(_leaves.clear, using=kwargs.get("using"))
+
+
+post_save.connect(_on_category_change, sender=Category, dispatch_uid="appeals.classifier.category_save")
+post_delete.connect(_on_category_change, sender=Category, dispatch_uid="appeals.classifier.category_delete")
 
 
 def _file_key(path: Path) -> tuple[str, int, int, int] | None:
@@ -309,9 +385,7 @@ def suggest(text: str) -> Suggestion | None:
         return None
     probabilities = model.scores([text])[0]
     best = int(probabilities.argmax())
-    category = (
-        Category.objects.select_related("parent").filter(code=model.classes[best], is_active=True, parent__isnull=False).first()
-    )
+    category = _leaf(model.classes[best])
     if category is None:
         return None
     return Suggestion(category=category, score=round(float(probabilities[best]), 4), model_version=model.version)

@@ -13,12 +13,14 @@ import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -75,9 +77,42 @@ def _pick_policy(policies: Iterable[DeadlinePolicy], kind: str, urgency: str) ->
     return by_key.get((kind, urgency)) or by_key.get((kind, ""))
 
 
+# The active policies, read once per ``POLICY_TTL`` seconds per process (every intake and every
+# page of deadlines asks for one); a policy saved or deleted here clears them at once, and other
+# processes see the change within the TTL. Bulk ``update()`` calls must call ``clear_cache()``.
+POLICY_TTL = 60.0
+_policies: tuple[float, list[DeadlinePolicy]] | None = None
+
+
+def clear_cache(**_: Any) -> None:
+    """Forget the cached policies (signal receiver; tests call it after rolling data back)."""
+    global _policies
+    _policies = None
+
+
+def _on_policy_change(**kwargs: Any) -> None:
+    clear_cache()
+    transaction.on_commit(clear_cache, using=kwargs.get("using"))
+
+
+post_save.connect(_on_policy_change, sender=DeadlinePolicy, dispatch_uid="appeals.deadlines.policy_save")
+post_delete.connect(_on_policy_change, sender=DeadlinePolicy, dispatch_uid="appeals.deadlines.policy_delete")
+
+
+def active_policies() -> list[DeadlinePolicy]:
+    global _policies
+    now = monotonic()
+    held = _policies
+    if held is not None and held[0] > now:
+        return held[1]
+    policies = list(DeadlinePolicy.objects.filter(is_active=True))
+    _policies = (now + POLICY_TTL, policies)
+    return policies
+
+
 def policy_for(appeal: Appeal) -> DeadlinePolicy:
     """The active policy for the appeal's kind and urgency, else the kind's policy for any urgency."""
-    candidates = DeadlinePolicy.objects.filter(kind=appeal.kind, urgency__in={appeal.urgency, ""}, is_active=True)
+    candidates = [p for p in active_policies() if p.kind == appeal.kind and p.urgency in (appeal.urgency, "")]
     policy = _pick_policy(candidates, appeal.kind, appeal.urgency)
     if policy is None:
         raise AppealError(

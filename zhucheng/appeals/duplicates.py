@@ -12,9 +12,11 @@ signal too so one window explains both; older matters are reopened or reviewed, 
   (``ZHUCHENG_DUPLICATE_TEXT_THRESHOLD``, default 0.3); scored by the similarity, a little
   less the farther away. Appeals without a point only get the first signal.
 
-Cost is bounded: at most two indexed queries ((petitioner_key, submitted_at) and
-(category, submitted_at) with a lat/lon bounding box in SQL), each reading at most
-``MAX_COMPARED`` of the newest rows; merged appeals and the appeal itself are left out.
+Cost is bounded: at most two indexed queries — (petitioner_key, submitted_at), and the
+expression index ``appeal_dup_place`` on (COALESCE(category, suggested_category), lat, lon,
+submitted_at) with the lat/lon bounding box in SQL — each reading at most ``MAX_COMPARED`` of
+the newest rows and only the columns compared; merged appeals and the appeal itself are left
+out. ``appeal_submit`` runs the search before it takes the code counter and audit locks.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models.functions import Coalesce
 
 from .models import Appeal, Status
 
@@ -41,6 +43,28 @@ EARTH_RADIUS_M = 6_371_008.8
 DEFAULT_THRESHOLD = 0.3
 
 _NOT_WORD = re.compile(r"[\W_]+")
+
+
+# What the comparison reads of an earlier appeal (the long text fields are the bulk of a row).
+_COMPARED_FIELDS = (
+    "id",
+    "code",
+    "status",
+    "title",
+    "description",
+    "lat",
+    "lon",
+    "submitted_at",
+    "category_id",
+    "suggested_category_id",
+)
+
+
+def duplicate_category() -> Coalesce:
+    """The category a duplicate is matched on: the confirmed one, else the classifier's suggestion.
+
+    The same expression as the ``appeal_dup_place`` index, so the database can use it."""
+    return Coalesce("category_id", "suggested_category_id")
 
 
 @dataclass
@@ -95,7 +119,11 @@ def _text(appeal: Appeal) -> str:
 def find_candidates(appeal: Appeal) -> list[Candidate]:
     """At most ``MAX_RESULTS`` earlier appeals that are likely the same matter, best first."""
     since = appeal.submitted_at - timedelta(days=WINDOW_DAYS)
-    base = Appeal.objects.filter(submitted_at__gte=since, submitted_at__lte=appeal.submitted_at).exclude(status=Status.MERGED)
+    base = (
+        Appeal.objects.filter(submitted_at__gte=since, submitted_at__lte=appeal.submitted_at)
+        .exclude(status=Status.MERGED)
+        .only(*_COMPARED_FIELDS)
+    )
     if appeal.pk is not None:
         base = base.exclude(pk=appeal.pk)
     newest = ("-submitted_at", "-id")
@@ -120,12 +148,15 @@ def find_candidates(appeal: Appeal) -> list[Candidate]:
         dlat = math.degrees(RADIUS_M / EARTH_RADIUS_M)
         dlon = dlat / max(math.cos(math.radians(lat)), 1e-6)
         # An unconfirmed appeal still counts in the category the classifier gave it.
-        in_category = Q(category_id=category_id) | Q(category__isnull=True, suggested_category_id=category_id)
-        nearby = base.filter(
-            in_category,
-            lat__range=(lat - dlat, lat + dlat),
-            lon__range=(lon - dlon, lon + dlon),
-        ).order_by(*newest)[:MAX_COMPARED]
+        nearby = (
+            base.alias(dup_category=duplicate_category())
+            .filter(
+                dup_category=category_id,
+                lat__range=(lat - dlat, lat + dlat),
+                lon__range=(lon - dlon, lon + dlon),
+            )
+            .order_by(*newest)[:MAX_COMPARED]
+        )
         limit = threshold()
         for other in nearby:
             if other.lat is None or other.lon is None:

@@ -15,8 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -75,15 +74,24 @@ class SubmitResult:
 
 def next_code(year: int) -> str:
     """GY2026-0001234: a per-year counter, incremented under the row lock of this transaction."""
-    updated = CodeSequence.objects.filter(year=year).update(last=F("last") + 1)
-    if not updated:
+    last = _increment(year)
+    if last is None:
         try:
             with transaction.atomic():
                 CodeSequence.objects.create(year=year, last=1)
+            last = 1
         except IntegrityError:
-            CodeSequence.objects.filter(year=year).update(last=F("last") + 1)
-    last = CodeSequence.objects.get(year=year).last
+            last = _increment(year)
     return f"{CODE_PREFIX}{year}-{last:07d}"
+
+
+def _increment(year: int) -> int | None:
+    """The year's counter plus one, in one statement (UPDATE … RETURNING), or None without a row."""
+    table = connection.ops.quote_name(CodeSequence._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET last = last + 1 WHERE year = %s RETURNING last", [year])  # noqa: S608 (table name from the model)
+        row = cursor.fetchone()
+    return int(row[0]) if row else None
 
 
 def _clean_text(value: Any, field_name: str, label: str, limit: int) -> str:
@@ -112,7 +120,9 @@ def _locate(lat: Any, lon: Any, unit: OrgUnit | None) -> tuple[float | None, flo
     except (TypeError, ValueError):
         raise AppealError(_("坐标须为数字（纬度、经度都要填写）。"), code="invalid", field="location") from None
     if not (-90 <= flat <= 90 and -180 <= flon <= 180):
-        raise AppealError(_("坐标超出范围：纬度 %(lat)s、经度 %(lon)s。") % {"lat": lat, "lon": lon}, code="invalid", field="location")
+        raise AppealError(
+            _("坐标超出范围：纬度 %(lat)s、经度 %(lon)s。") % {"lat": lat, "lon": lon}, code="invalid", field="location"
+        )
     found = geo.locate(flat, flon)
     if found is None:
         raise AppealError(
@@ -228,7 +238,6 @@ def appeal_submit(
     when = submitted_at or now
     suggestion = classifier.suggest(f"{title}\n{description}")
     appeal = Appeal(
-        code=next_code(timezone.localtime(when).year),
         kind=kind,
         channel=channel,
         urgency=urgency,
@@ -238,7 +247,9 @@ def appeal_submit(
         suggested_category=suggestion.category if suggestion else None,
         suggested_score=suggestion.score if suggestion else None,
         suggestion_model=suggestion.model_version[:40] if suggestion else "",
-        category_confirmed_by=actor if (category is not None and getattr(actor, "is_authenticated", False) and not getattr(actor, "is_resident", False)) else None,
+        category_confirmed_by=actor
+        if (category is not None and getattr(actor, "is_authenticated", False) and not getattr(actor, "is_resident", False))
+        else None,
         address=address,
         lat=flat,
         lon=flon,
@@ -263,8 +274,13 @@ def appeal_submit(
         # A historical case loaded already overdue is backlog from day one; it is shown as such,
         # but the sweep does not page every supervisor for thousands of old cases at once.
         appeal.reminded_at = appeal.escalated_at = now
+    # The search reads only earlier appeals, so it runs before the code counter's row lock and the
+    # audit lock are taken: concurrent submissions wait on each other for the inserts alone.
+    found_candidates = duplicates.find_candidates(appeal)
+    appeal.code = next_code(timezone.localtime(when).year)
     try:
-        with transaction.atomic():
+        # A savepoint only where a retried request may collide on its client token.
+        with transaction.atomic(savepoint=bool(client_token)):
             appeal.save()
     except IntegrityError:
         if client_token:
@@ -287,10 +303,7 @@ def appeal_submit(
         )
     for upload in uploads:
         attachment_store.store(appeal=appeal, upload=upload, uploaded_by=appeal.submitted_by, now=now)
-    found = [
-        DuplicateCandidate(appeal=appeal, other=c.other, score=round(c.score, 3), reason=c.reason)
-        for c in duplicates.find_candidates(appeal)
-    ]
+    found = [DuplicateCandidate(appeal=appeal, other=c.other, score=round(c.score, 3), reason=c.reason) for c in found_candidates]
     DuplicateCandidate.objects.bulk_create(found)
     AppealEvent.objects.create(
         appeal=appeal,
@@ -372,7 +385,12 @@ def appeal_record_history(
     appeal.version += 1
     appeal.save()
     AppealEvent.objects.create(
-        appeal=appeal, act="import_history", actor_label=_("历史导入"), to_status=appeal.status, note=reply_text[:200], at=replied_at
+        appeal=appeal,
+        act="import_history",
+        actor_label=_("历史导入"),
+        to_status=appeal.status,
+        note=reply_text[:200],
+        at=replied_at,
     )
     audit_record(actor=actor, act="appeals.import_history", obj=appeal, changed_fields=["status"])
     return appeal

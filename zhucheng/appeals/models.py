@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from zhucheng.core.fields import EncryptedCharField, HashField
@@ -163,9 +165,7 @@ class DeadlinePolicy(TimeStampedModel):
     review_request_days = models.PositiveIntegerField(_("申请复查时限（自然日）"), default=30)
     review_decide_days = models.PositiveIntegerField(_("复查复核办理时限（自然日）"), default=30)
     due_soon_hours = models.PositiveIntegerField(_("临期提醒（小时）"), default=48)
-    unsatisfied_goes_to_review = models.BooleanField(
-        _("不满意转复查"), default=False, help_text=_("否则退回承办部门重新办理")
-    )
+    unsatisfied_goes_to_review = models.BooleanField(_("不满意转复查"), default=False, help_text=_("否则退回承办部门重新办理"))
     is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
@@ -213,9 +213,7 @@ class Appeal(TimeStampedModel):
     address = models.CharField(_("地址"), max_length=200, blank=True)
     lat = models.FloatField(_("纬度"), null=True, blank=True)
     lon = models.FloatField(_("经度"), null=True, blank=True)
-    grid = models.ForeignKey(
-        OrgUnit, verbose_name=_("网格"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    grid = models.ForeignKey(OrgUnit, verbose_name=_("网格"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     unit = models.ForeignKey(
         OrgUnit,
         verbose_name=_("所属区划"),
@@ -276,6 +274,14 @@ class Appeal(TimeStampedModel):
             models.Index(fields=["status", "due_at"], name="appeal_status_due"),
             models.Index(fields=["petitioner_key", "submitted_at"], name="appeal_petitioner"),
             models.Index(fields=["category", "submitted_at"], name="appeal_category_time"),
+            # The duplicate search's "similar nearby" signal (duplicates.find_candidates).
+            models.Index(
+                Coalesce("category_id", "suggested_category_id"),
+                F("lat"),
+                F("lon"),
+                F("submitted_at"),
+                name="appeal_dup_place",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -344,9 +350,7 @@ class Assignment(models.Model):
     role = models.CharField(_("角色"), max_length=8, choices=AssignmentRole.choices, default=AssignmentRole.LEAD)
     state = models.CharField(_("状态"), max_length=12, choices=AssignmentState.choices, default=AssignmentState.ACTIVE)
     assigned_at = models.DateTimeField(_("交办时间"))
-    assigned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     instructions = models.TextField(_("交办意见"), blank=True)
     objection_due = models.DateTimeField(_("退单期限"), null=True, blank=True)
     objection_reason = models.TextField(_("退单理由"), blank=True)
@@ -456,16 +460,12 @@ class Review(models.Model):
     level = models.PositiveSmallIntegerField(_("级别"), choices=ReviewLevel.choices)
     reason = models.TextField(_("申请理由"))
     requested_at = models.DateTimeField(_("申请时间"))
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     due_at = models.DateTimeField(_("办理期限"))
     decision = models.CharField(_("结论"), max_length=12, choices=ReviewDecision.choices, blank=True)
     decision_text = models.TextField(_("复查复核意见"), blank=True)
     decided_at = models.DateTimeField(_("结论时间"), null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         verbose_name = _("复查复核")
@@ -489,14 +489,10 @@ class Extension(models.Model):
     appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="extensions")
     days = models.PositiveIntegerField(_("延期天数"))
     reason = models.TextField(_("理由"))
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     requested_at = models.DateTimeField(_("申请时间"))
     state = models.CharField(_("状态"), max_length=10, choices=ExtensionState.choices, default=ExtensionState.PENDING)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
     decision_note = models.CharField(_("审批意见"), max_length=200, blank=True)
 
@@ -542,9 +538,7 @@ class DuplicateCandidate(models.Model):
     other = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="+")
     score = models.FloatField(_("相似度"))
     reason = models.CharField(_("依据"), max_length=20)  # same_petitioner | similar_nearby
-    decision = models.CharField(
-        _("处理"), max_length=12, choices=DuplicateDecision.choices, default=DuplicateDecision.PENDING
-    )
+    decision = models.CharField(_("处理"), max_length=12, choices=DuplicateDecision.choices, default=DuplicateDecision.PENDING)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
 

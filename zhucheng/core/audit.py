@@ -88,7 +88,8 @@ def audit_record(
     object_type, object_id = _object_ref(obj)
     ctx = context.current()
     actor_obj = acting_user(actor)
-    with transaction.atomic():
+    # No savepoint inside the caller's transaction: a failed append fails the act with it.
+    with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
             with connection.cursor() as cur:
                 cur.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])

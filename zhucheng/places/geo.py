@@ -365,7 +365,8 @@ def locate(lat: float, lon: float) -> OrgUnit | None:
     unit_id = locate_unit_id(lat, lon)
     if unit_id is None:
         return None
-    return OrgUnit.objects.filter(pk=unit_id).first()
+    # The boundary is what was just searched; reading the polygon again would be most of the row.
+    return OrgUnit.objects.defer("boundary").filter(pk=unit_id).first()
 
 
 def locate_many(lats: Sequence[float] | np.ndarray, lons: Sequence[float] | np.ndarray) -> list[int | None]:

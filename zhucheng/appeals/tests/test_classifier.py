@@ -111,10 +111,32 @@ def test_scores_are_calibrated_probabilities(model_file: Path) -> None:
 
 
 @pytest.mark.django_db
-def test_suggest_is_one_query_once_loaded(model_file: Path, django_assert_num_queries: Any) -> None:
+def test_suggest_needs_no_query_once_loaded(model_file: Path, django_assert_num_queries: Any) -> None:
     classifier.suggest("路灯不亮")
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(0):
         assert classifier.suggest("路灯不亮") is not None
+
+
+@pytest.mark.django_db
+def test_a_saved_category_is_read_again(model_file: Path) -> None:
+    suggestion = classifier.suggest("小区门口路灯坏了一个月没人修")
+    assert suggestion is not None
+    category = suggestion.category
+    category.is_active = False
+    category.save()  # the post_save signal drops the cached leaf
+    assert classifier.suggest("小区门口路灯坏了一个月没人修") is None
+
+
+@pytest.mark.django_db
+def test_single_text_scores_equal_sklearn(model_file: Path) -> None:
+    import numpy as np
+
+    model = classifier.load_model()
+    assert model is not None
+    for text in ("路灯不亮", "小区门口路灯坏了一个月没人修", "ＡＢＣ 噪音 扰民 晚上十点以后", "x"):
+        fast = model.scores([text])
+        slow = model.scores([text, text])[:1]  # two texts take sklearn's own transform
+        assert np.allclose(fast, slow, atol=1e-6)
 
 
 @pytest.mark.django_db
