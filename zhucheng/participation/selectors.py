@@ -227,3 +227,68 @@ def active_projects(budget: Budget) -> int:
 
 def tally_rules() -> list[tuple[str, str]]:
     return [(TallyRule.GREEDY, str(TallyRule.GREEDY.label)), (TallyRule.MES, str(TallyRule.MES.label))]
+
+
+# --- staff: setting up budgets and the residents' council ----------------------------------------
+
+
+def communities_managed_by(user: Any) -> QuerySet[Any]:
+    """The communities (townships) in the user's subtrees over which they hold a staff post: where they
+    may set up a budget or a council (``permissions.can_manage``)."""
+    from zhucheng.places.models import OrgUnit, OrgUnitKind
+    from zhucheng.places.selectors import units_for
+
+    from . import permissions
+
+    units = list(units_for(user).filter(kind__in=(OrgUnitKind.COMMUNITY, OrgUnitKind.TOWNSHIP)).order_by("path"))
+    return (
+        OrgUnit.objects.filter(pk__in=[u.pk for u in units if permissions.can_manage(user, u)])
+        .select_related("parent")
+        .order_by("path")
+    )
+
+
+def communities_without_council(user: Any) -> QuerySet[Any]:
+    return communities_managed_by(user).filter(participation_council__isnull=True)
+
+
+def councils_visible_to(user: Any) -> QuerySet[Any]:
+    from .models import Council
+
+    return scoped(
+        Council.objects.select_related("unit", "unit__parent").annotate(
+            n_members=Count("members", distinct=True), n_meetings=Count("meetings", distinct=True)
+        ),
+        user,
+    ).order_by("unit__path")
+
+
+def council_get_for_user(user: Any, pk: Any) -> Any:
+    """One council within the user's scope; ``NotVisible`` whether missing or out of scope."""
+    from .models import Council
+
+    return get_scoped(Council.objects.select_related("unit", "unit__parent"), user, pk)
+
+
+def council_meetings(council: Any) -> list[CouncilMeeting]:
+    """Every meeting of a council with attendance, resolutions and the proposals they filed."""
+    from .models import Resolution
+
+    return list(
+        CouncilMeeting.objects.filter(council=council)
+        .prefetch_related(
+            "attendees",
+            Prefetch(
+                "resolutions",
+                queryset=Resolution.objects.order_by("id").prefetch_related(
+                    Prefetch("proposals", queryset=Proposal.objects.select_related("budget").order_by("number"))
+                ),
+            ),
+        )
+        .order_by("-held_on", "-id")
+    )
+
+
+def budgets_open_for_proposals(unit: Any) -> QuerySet[Budget]:
+    """The budgets of a community that take proposals now (where a council resolution can file one)."""
+    return Budget.objects.filter(unit=unit, phase=Phase.PROPOSING).order_by("-year")

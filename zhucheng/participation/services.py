@@ -179,6 +179,9 @@ def budget_create(
         raise ParticipationError(_("最少选择项数必须在 1 和最多选择项数之间。"), code="invalid", field="min_choices")
     if not 0 <= min_spend_percent <= 100:
         raise ParticipationError(_("最低使用预算比例应在 0 到 100 之间。"), code="invalid", field="min_spend_percent")
+    if not 0 <= min_age <= 120:
+        raise ParticipationError(_("最低投票年龄应在 0 到 120 之间。"), code="invalid", field="min_age")
+    headings = _clean_headings(headings, amount_fen)
     if Budget.objects.filter(unit=unit, year=year).exists():
         raise ParticipationError(_("%(unit)s %(year)d 年度的预算已经设立。") % {"unit": unit.name, "year": year}, code="duplicate", field="year")
     budget = Budget.objects.create(
@@ -192,6 +195,28 @@ def budget_create(
     timeline(budget, "budget_create", _("设立%(title)s,预算 %(amount)s,开始征集提案。") % {"title": title, "amount": yuan(amount_fen)})
     audit_record(actor=actor, act="participation.budget_create", obj=budget, changed_fields=["unit", "year", "amount_fen", "voting_rule"])
     return budget
+
+
+def _clean_headings(headings: Iterable[tuple[str, int]], amount_fen: int) -> list[tuple[str, int]]:
+    """Budget headings (类别): named, each name once and at most 40 characters, amounts not negative
+    and together within the budget."""
+    cleaned: list[tuple[str, int]] = []
+    seen: set[str] = set()
+    for name, amount in headings:
+        name = (name or "").strip()
+        if not name:
+            raise ParticipationError(_("请填写类别名称。"), code="required", field="headings")
+        if len(name) > 40:
+            raise ParticipationError(_("类别名称“%(name)s”超过 40 个字。") % {"name": name[:40]}, code="too_long", field="headings")
+        if name in seen:
+            raise ParticipationError(_("类别“%(name)s”重复了。") % {"name": name}, code="duplicate", field="headings")
+        if amount < 0:
+            raise ParticipationError(_("类别“%(name)s”的金额不能为负数。") % {"name": name}, code="invalid", field="headings")
+        seen.add(name)
+        cleaned.append((name, amount))
+    if sum(amount for _name, amount in cleaned) > amount_fen:
+        raise ParticipationError(_("各类别金额之和超过了预算金额。"), code="invalid", field="headings")
+    return cleaned
 
 
 def _check_leave(budget: Budget, to: str) -> None:

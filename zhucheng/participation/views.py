@@ -492,11 +492,5 @@ def project_manage(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@staff_required
-def council_page(request: HttpRequest) -> HttpResponse:
-    meetings = list(selectors.meetings_visible_to(request.user).order_by("-held_on")[:50])
-    return render(request, "participation/council.html", {"meetings": meetings})
-
-
 def state_label(state: str) -> str:
     return str(ProposalState(state).label)

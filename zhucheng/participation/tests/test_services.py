@@ -8,7 +8,7 @@ import pytest
 
 from zhucheng.participation import services
 from zhucheng.participation.errors import ParticipationError
-from zhucheng.participation.models import Comment, Phase, ProposalState, TimelineEvent
+from zhucheng.participation.models import Budget, Comment, Phase, ProposalState, TimelineEvent
 
 from .conftest import make_budget, resident, to_phase
 
@@ -53,6 +53,29 @@ def test_only_staff_of_the_community_manage_the_budget(city: Any) -> None:
     assert exc.value.code == "forbidden"
     with pytest.raises(ParticipationError):
         services.budget_create(actor=city.worker_b, unit=city.community_a, year=2027, title="x", amount_fen=1)
+
+
+@pytest.mark.parametrize(
+    ("headings", "code"),
+    [
+        ([("道路", 10_00), ("道路", 5_00)], "duplicate"),
+        ([("长" * 41, 1_00)], "too_long"),
+        ([("  ", 1_00)], "required"),
+        ([("绿化", -1)], "invalid"),
+        ([("道路", 60_00), ("绿化", 50_00)], "invalid"),  # more than the 100 yuan budget
+    ],
+)
+def test_budget_headings_are_checked_by_the_service(city: Any, headings: list[tuple[str, int]], code: str) -> None:
+    with pytest.raises(ParticipationError) as exc:
+        services.budget_create(
+            actor=city.worker_a, unit=city.community_a, year=2031, title="x", amount_fen=100_00, headings=headings
+        )
+    assert (exc.value.code, exc.value.field) == (code, "headings")
+    assert not Budget.objects.filter(year=2031).exists()
+    budget = services.budget_create(
+        actor=city.worker_a, unit=city.community_a, year=2031, title="x", amount_fen=100_00, headings=[(" 道路 ", 60_00)]
+    )
+    assert list(budget.headings.values_list("name", "amount_fen")) == [("道路", 60_00)]
 
 
 def test_rejection_needs_a_public_explanation_and_review_sets_the_cost(city: Any, housing: Any) -> None:
