@@ -72,8 +72,14 @@ def _setup(url: str) -> None:
     import django
 
     django.setup()
+    import logging
+
     from django.conf import settings
     from django.core.management import call_command
+
+    # The console "SMS" of each submission (and Celery's eager trace of it) would bury the figures.
+    for name in ("zhucheng.notify", "celery", "kombu"):
+        logging.getLogger(name).setLevel(logging.ERROR)
 
     # The bench trains its own router model; the development model stays as it is.
     settings.ZHUCHENG_ROUTER_MODEL = str(Path(settings.VAR_DIR) / "bench" / "router.joblib")

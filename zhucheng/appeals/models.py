@@ -274,6 +274,12 @@ class Appeal(TimeStampedModel):
             models.Index(fields=["status", "due_at"], name="appeal_status_due"),
             models.Index(fields=["petitioner_key", "submitted_at"], name="appeal_petitioner"),
             models.Index(fields=["category", "submitted_at"], name="appeal_category_time"),
+            # The public Open311 list: appeals with a category, newest first (open311.selectors.public_requests).
+            models.Index(
+                fields=["-submitted_at", "-id"],
+                condition=models.Q(kind="appeal", category__isnull=False),
+                name="appeal_public_newest",
+            ),
             # The duplicate search's "similar nearby" signal (duplicates.find_candidates).
             models.Index(
                 Coalesce("category_id", "suggested_category_id"),

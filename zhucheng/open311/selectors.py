@@ -202,11 +202,36 @@ def _latest_public_event() -> Subquery:
     )
 
 
+# The columns a request document reads (``request_documents``), and nothing else: a page of
+# requests then skips the long text, timestamps and polygons it never shows.
+_DOCUMENT_FIELDS = (
+    "code",
+    "kind",
+    "urgency",
+    "status",
+    "description",
+    "address",
+    "lat",
+    "lon",
+    "submitted_at",
+    "updated_at",
+    "closed_at",
+    "due_at",
+    "category__code",
+    "category__name",
+    "category__name_en",
+    "department__name",
+    "unit__code",
+    "open311__media_url",
+)
+
+
 def public_requests() -> QuerySet[Appeal]:
     """Appeals the public may see through Open311, with what a request document needs in one query."""
     return (
         Appeal.objects.filter(kind=AppealKind.APPEAL, category__isnull=False)
-        .select_related("category", "category__parent", "department", "unit", "open311")
+        .select_related("category", "department", "unit", "open311")
+        .only(*_DOCUMENT_FIELDS)
         .annotate(latest_event_id=_latest_public_event())
         .order_by("-submitted_at", "-id")
     )
@@ -259,7 +284,9 @@ class Notices:
 def request_documents(appeals: Iterable[Appeal]) -> Items:
     """``service_requests`` for appeals from ``public_requests()`` (public fields only)."""
     rows = list(appeals)
-    events = AppealEvent.objects.in_bulk([getattr(a, "latest_event_id", None) for a in rows if getattr(a, "latest_event_id", None)])
+    events = AppealEvent.objects.only("act", "note").in_bulk(
+        [getattr(a, "latest_event_id", None) for a in rows if getattr(a, "latest_event_id", None)]
+    )
     notice = Notices()
     items = []
     for a in rows:
