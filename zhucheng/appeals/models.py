@@ -271,6 +271,8 @@ class Appeal(TimeStampedModel):
         indexes = [
             models.Index(fields=["department", "status", "due_at"], name="appeal_dept_queue"),
             models.Index(fields=["unit", "status"], name="appeal_unit_status"),
+            # A unit subtree's appeals in a period (metrics, reports): the units of the subtree, then the dates.
+            models.Index(fields=["unit", "submitted_at"], name="appeal_unit_time"),
             models.Index(fields=["status", "due_at"], name="appeal_status_due"),
             models.Index(fields=["petitioner_key", "submitted_at"], name="appeal_petitioner"),
             models.Index(fields=["category", "submitted_at"], name="appeal_category_time"),
@@ -402,7 +404,11 @@ class Supervision(models.Model):
         verbose_name = _("督办")
         verbose_name_plural = _("督办")
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["kind", "closed_at"], name="supervision_kind_open")]
+        indexes = [
+            models.Index(fields=["kind", "closed_at"], name="supervision_kind_open"),
+            # The metrics' "under a leader's supervision" probe per appeal (metrics._aggregates).
+            models.Index(fields=["appeal"], condition=models.Q(kind="leader"), name="supervision_leader_appeal"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.appeal_id}"
@@ -423,6 +429,8 @@ class Reply(models.Model):
         verbose_name = _("答复")
         verbose_name_plural = _("答复")
         ordering = ["created_at", "id"]
+        # The metrics' "replied late" probe per appeal: late replies are few, so the index is small.
+        indexes = [models.Index(fields=["appeal"], condition=models.Q(on_time=False), name="reply_late_appeal")]
 
     def __str__(self) -> str:
         return f"{self.appeal_id} {self.get_outcome_display()}"
@@ -444,6 +452,12 @@ class Feedback(models.Model):
         verbose_name = _("满意度评价")
         verbose_name_plural = _("满意度评价")
         ordering = ["created_at", "id"]
+        # The metrics' latest rating per appeal, read from the index alone (no sort, no table visit).
+        indexes = [
+            models.Index(
+                F("appeal"), F("created_at").desc(), F("id").desc(), F("department_rating"), name="feedback_latest_rating"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.appeal_id} {self.get_department_rating_display()}"

@@ -334,6 +334,12 @@ def _forget() -> None:
     with _state_lock:
         _generation += 1
         _locator = None
+        _units.clear()
+
+
+# The units ``locate`` has returned (without their boundaries), kept as long as the locator is:
+# any change to a unit forgets both, so a located point costs no query once its unit was read.
+_units: dict[int, Any] = {}
 
 
 def invalidate_locator() -> None:
@@ -362,11 +368,17 @@ def locate(lat: float, lon: float) -> OrgUnit | None:
     """The deepest active unit whose boundary covers (lat, lon) (ties: smallest code), or None."""
     from .models import OrgUnit
 
+    generation = _generation
     unit_id = locate_unit_id(lat, lon)
     if unit_id is None:
         return None
-    # The boundary is what was just searched; reading the polygon again would be most of the row.
-    return OrgUnit.objects.defer("boundary").filter(pk=unit_id).first()
+    unit = _units.get(unit_id)
+    if unit is None:
+        # The boundary is what was just searched; reading the polygon again would be most of the row.
+        unit = OrgUnit.objects.defer("boundary").filter(pk=unit_id).first()
+        if unit is not None and generation == _generation:
+            _units[unit_id] = unit
+    return unit
 
 
 def locate_many(lats: Sequence[float] | np.ndarray, lons: Sequence[float] | np.ndarray) -> list[int | None]:
