@@ -22,6 +22,7 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -66,9 +67,25 @@ def person_snapshot(person: Person) -> dict[str, str]:
 
 
 
+def merged_away_ids() -> QuerySet[Any]:
+    """Ids of the persons merged into another by a live merge, as a one-column query (for ``pk__in``)."""
+    return MergeEvent.objects.filter(undone_at__isnull=True, absorbed__isnull=False).values("absorbed_id")
+
+
 def absorbed_ids() -> set[int]:
     """Persons merged into another by a live merge (linking leaves them out)."""
-    return set(MergeEvent.objects.filter(undone_at__isnull=True, absorbed__isnull=False).values_list("absorbed_id", flat=True))
+    return set(merged_away_ids().values_list("absorbed_id", flat=True))
+
+
+def survivor_of(person: Person) -> Person | None:
+    """The person this one was merged into by a live merge, or None."""
+    event = (
+        MergeEvent.objects.filter(undone_at__isnull=True, absorbed=person)
+        .select_related("person", "person__unit")
+        .order_by("-merged_at")
+        .first()
+    )
+    return event.person if event is not None else None
 
 
 def _fill(actor: Any, person: Person, values: Mapping[str, Any], reason: str) -> dict[str, str]:

@@ -10,7 +10,7 @@ a person's residence history, a unit's occupants over time. For residents: ``my_
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -61,8 +61,36 @@ READ_ACT_LABELS: dict[str, Any] = {
 # --- persons --------------------------------------------------------------------------------------
 
 
+# Apps built on the registry may merge duplicate records of one person (exchange's 人员合并). The
+# registry knows nothing of them: such an app registers the ids of the persons merged away and how
+# to find the record each was merged into. Lists and searches leave merged-away records out; their
+# own page still opens (links and audit trails point at it) and says where the person now is.
+_merged_away: list[Callable[[], QuerySet[Any]]] = []
+_merged_into: list[Callable[[Person], Person | None]] = []
+
+
+def register_merges(*, merged_away: Callable[[], QuerySet[Any]], merged_into: Callable[[Person], Person | None]) -> None:
+    """``merged_away()``: a query of person ids (one column); ``merged_into(person)``: the survivor or None."""
+    if merged_away not in _merged_away:
+        _merged_away.append(merged_away)
+        _merged_into.append(merged_into)
+
+
+def person_merged_into(person: Person) -> Person | None:
+    """The record this person's record was merged into, or None while it stands on its own."""
+    for lookup in _merged_into:
+        survivor = lookup(person)
+        if survivor is not None:
+            return survivor
+    return None
+
+
 def persons_visible_to(user: Any) -> QuerySet[Person]:
-    return scoped(Person.objects.select_related("unit"), user)
+    """Persons in the user's scope, without records merged into another (see ``register_merges``)."""
+    qs = scoped(Person.objects.select_related("unit"), user)
+    for ids in _merged_away:
+        qs = qs.exclude(pk__in=ids())
+    return qs
 
 
 def person_get_for_user(user: Any, pk: Any) -> Person:

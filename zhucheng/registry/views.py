@@ -185,6 +185,7 @@ def _person_page(request: HttpRequest, person: Person, *, posted: f.RevealForm |
     record = selectors.record_of(person)
     unit_ids = {r.housing_unit_id for r in record.residences}
     changes = [{"ch": ch, "label": field_label(ch.field)} for ch in record.changes]
+    merged_into = selectors.person_merged_into(person)
     return _no_store(
         render(
             request,
@@ -199,6 +200,9 @@ def _person_page(request: HttpRequest, person: Person, *, posted: f.RevealForm |
                 "reads": record.reads[:20],
                 "changes": changes,
                 "can_decide": can(request.user, person.unit, DECIDER_ROLES),
+                "merged_into": merged_into,
+                "merged_into_visible": merged_into is not None
+                and bool(_visible_person_ids(request.user, {merged_into.pk})),
             },
             status=400 if posted is not None and posted.errors else 200,
         )

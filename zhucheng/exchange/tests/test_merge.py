@@ -90,3 +90,28 @@ def test_reviewer_out_of_scope_cannot_merge(ex: Any) -> None:
     event = merge.person_merge(actor=ex.city.worker_a, survivor=ex.wang, absorbed=other)
     with pytest.raises(ExchangeError):
         merge.unmerge(actor=ex.city.worker_b, event=event, reason="x")
+
+
+def test_a_merged_away_record_leaves_registry_lists_and_its_page_points_to_the_survivor(ex: Any, fake_linkage: Any, client: Any) -> None:
+    from django.urls import reverse
+
+    from zhucheng.registry import selectors as registry_selectors
+
+    dup = register(ex.city, "张伟", make_id(ex.zhang.birth_date, 15), ex.city.grid_a, phone="13955556666")
+    user = ex.city.worker_a
+    assert {p.pk for p in registry_selectors.persons_search_name(user, "张伟")} == {ex.zhang.pk, dup.pk}
+    event = merge.person_merge(actor=user, survivor=ex.zhang, absorbed=dup, reason="同一人")
+
+    assert [p.pk for p in registry_selectors.persons_search_name(user, "张伟")] == [ex.zhang.pk]
+    assert registry_selectors.person_find_by_id_number(user, dup.id_number) is None
+    assert registry_selectors.person_merged_into(dup) == ex.zhang
+    assert registry_selectors.person_merged_into(ex.zhang) is None
+    client.force_login(user)
+    page = client.get(reverse("registry:person_detail", args=[dup.pk])).content.decode()
+    assert "已与另一条记录合并为同一人" in page
+    assert reverse("registry:person_detail", args=[ex.zhang.pk]) in page
+    assert "已与另一条记录合并" not in client.get(reverse("registry:person_detail", args=[ex.zhang.pk])).content.decode()
+
+    merge.unmerge(actor=user, event=event, reason="核实为两人")
+    assert {p.pk for p in registry_selectors.persons_search_name(user, "张伟")} == {ex.zhang.pk, dup.pk}
+    assert registry_selectors.person_merged_into(dup) is None
