@@ -13,11 +13,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import logging
 import os
 import struct
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Executor, Future
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -30,6 +33,7 @@ from zhucheng.core.crypto import normalise_identifier
 if TYPE_CHECKING:
     import pyarrow as pa
 
+logger = logging.getLogger(__name__)
 _VERSION = b"\x80"
 SQLITE_BATCH = 2000
 COPY_CHUNK = 1 << 22  # bytes per write() into COPY
@@ -60,48 +64,253 @@ def _fernet_keys() -> tuple[bytes, bytes]:
     return key[:16], key[16:]
 
 
+@dataclass(frozen=True)
+class Keys:
+    """The keys the batch functions use, read from settings as ``core.crypto`` reads them, so that
+    a worker process without Django settings can use them (never logged: ``repr`` hides them)."""
+
+    signing: bytes = field(repr=False)
+    encryption: bytes = field(repr=False)
+    hashing: bytes = field(repr=False)
+
+    @classmethod
+    def from_settings(cls) -> Keys:
+        signing, encryption = _fernet_keys()
+        return cls(signing, encryption, settings.ZHUCHENG_HASH_KEY.encode("utf-8"))
+
+
 def encrypt_many(values: Sequence[str]) -> list[str]:
     """Fernet tokens for ``values`` under the current (first) key; empty values stay empty."""
-    signing_key, encryption_key = _fernet_keys()
+    import pyarrow as pa
+
+    return encrypt_arrow(pa.array([str(v) if v else "" for v in values], pa.string())).to_pylist()  # type: ignore[no-any-return]
+
+
+def hash_many(values: Sequence[str]) -> list[str]:
+    """``core.crypto.keyed_hash`` of each value ("" for empty values)."""
+    import pyarrow as pa
+
+    return hash_arrow(pa.array([str(v) if v else "" for v in values], pa.string())).to_pylist()  # type: ignore[no-any-return]
+
+
+def _utf8_parts(values: pa.Array) -> tuple[np.ndarray, np.ndarray, bytes]:
+    """(start offsets, lengths, data) of a string array, nulls read as empty."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        values = values.cast(pa.string())
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    values = pc.fill_null(values, "")
+    width = np.int64 if pa.types.is_large_string(values.type) else np.int32
+    offsets = np.frombuffer(values.buffers()[1], dtype=width)[values.offset : values.offset + len(values) + 1].astype(np.int64)
+    data = values.buffers()[2]
+    first, last = (int(offsets[0]), int(offsets[-1])) if len(offsets) else (0, 0)
+    # bytes, not a memoryview: slicing bytes and hashing the slice is faster than hashing a view
+    text = data.slice(first, last - first).to_pybytes() if data is not None and last > first else b""
+    return offsets[:-1] - first, np.diff(offsets), text
+
+
+def _strings_from_matrix(matrix: np.ndarray) -> pa.Array:
+    """An Arrow string array, one value per row of an ASCII byte matrix."""
+    import pyarrow as pa
+
+    m, w = matrix.shape
+    offsets = np.arange(0, (m + 1) * w, w, dtype=np.int32) if m else np.zeros(1, np.int32)
+    return pa.Array.from_buffers(
+        pa.string(), m, [None, pa.py_buffer(offsets.tobytes()), pa.py_buffer(np.ascontiguousarray(matrix).tobytes())]
+    )
+
+
+def _place(n: int, parts: list[tuple[np.ndarray, pa.Array]]) -> pa.Array:
+    """An array of ``n`` strings: each part's values at its positions, "" everywhere else."""
+    import pyarrow as pa
+
+    if not parts:
+        return pa.repeat(pa.scalar("", pa.string()), n)
+    pool = pa.concat_arrays([a for _, a in parts] + [pa.array([""], pa.string())])
+    index = np.full(n, len(pool) - 1, dtype=np.int64)
+    start = 0
+    for where, array in parts:
+        index[where] = np.arange(start, start + len(array))
+        start += len(array)
+    return pool.take(pa.array(index))
+
+
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+_ALNUM = r"^[0-9A-Za-z]*$"
+
+
+def _hex_matrix(digests: bytes, size: int) -> np.ndarray:
+    raw = np.frombuffer(digests, dtype=np.uint8).reshape(-1, size)
+    out = np.empty((raw.shape[0], size * 2), dtype=np.uint8)
+    out[:, 0::2] = _HEX[raw >> 4]
+    out[:, 1::2] = _HEX[raw & 15]
+    return out
+
+
+def hash_arrow(values: pa.Array | pa.ChunkedArray, keys: Keys | None = None) -> pa.Array:
+    """``core.crypto.keyed_hash`` of each value of a string array ("" for empty ones).
+
+    Plain ASCII letters and digits (every ID number and phone the fast path passes) are normalised
+    by upper-casing them in Arrow; anything else goes through ``normalise_identifier`` itself."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    values = pc.fill_null(values.cast(pa.string()), "")
+    n = len(values)
+    plain = pc.match_substring_regex(values, _ALNUM).to_numpy(zero_copy_only=False)
+    if not plain.all():
+        odd = np.flatnonzero(~plain)
+        fixed = [normalise_identifier(v) for v in values.take(pa.array(odd)).to_pylist()]
+        values = _place(
+            n, [(np.flatnonzero(plain), pc.utf8_upper(values.filter(pa.array(plain)))), (odd, pa.array(fixed, pa.string()))]
+        )
+    else:
+        values = pc.utf8_upper(values)
+    starts, lengths, data = _utf8_parts(values)
+    keep = np.flatnonzero(lengths > 0) if n else np.zeros(0, np.int64)
+    if not len(keep):
+        return _place(n, [])
+    mac = hmac_sha256(keys.hashing if keys else settings.ZHUCHENG_HASH_KEY.encode("utf-8"))
+    ends = starts + lengths
+    digests = b"".join([mac(data[a:b]) for a, b in zip(starts[keep].tolist(), ends[keep].tolist(), strict=True)])
+    return _place(n, [(keep, _strings_from_matrix(_hex_matrix(digests, 32)))])
+
+
+def _b64_rows(rows: np.ndarray) -> np.ndarray:
+    """urlsafe base64 (padded) of each row of a byte matrix, as a matrix of ASCII characters."""
+    m, width = rows.shape
+    padded_width = -(-width // 3) * 3
+    buffer = np.zeros((m, padded_width), dtype=np.uint8)
+    buffer[:, :width] = rows
+    text = base64.b64encode(buffer.tobytes()).translate(_URLSAFE)
+    out = np.frombuffer(text, dtype=np.uint8).reshape(m, padded_width // 3 * 4).copy()
+    missing = padded_width - width  # the zero bytes added: their characters become "="
+    if missing:
+        out[:, -missing:] = ord("=")
+    return out
+
+
+def encrypt_arrow(values: pa.Array | pa.ChunkedArray, keys: Keys | None = None) -> pa.Array:
+    """Fernet tokens (standard, ``core.crypto.decrypt`` reads them) for a string array under the
+    current (first) key; empty values stay empty.
+
+    Messages are grouped by padded length; padding, CBC chaining (block column by block column
+    through one AES-ECB context), the HMAC input and base64 are done on byte matrices, leaving only
+    one HMAC call per message in Python."""
+    n = len(values)
+    starts, lengths, data = _utf8_parts(values)
+    if not n or not (lengths > 0).any():
+        return _place(n, [])
+    signing_key, encryption_key = (keys.signing, keys.encryption) if keys else _fernet_keys()
     sign = hmac_sha256(signing_key)
-    out = [""] * len(values)
-    groups: dict[int, list[tuple[int, bytes]]] = {}
-    for i, value in enumerate(values):
-        if value:
-            data = str(value).encode("utf-8")
-            groups.setdefault(len(data) // 16 + 1, []).append((i, data))
-    header = _VERSION + struct.pack(">Q", int(time.time()))
+    raw_data = np.frombuffer(data, dtype=np.uint8) if len(data) else np.zeros(1, np.uint8)
+    header = np.frombuffer(_VERSION + struct.pack(">Q", int(time.time())), dtype=np.uint8)
     # ECB here is the building block of CBC below, never used on its own (each block is chained).
     encryptor = Cipher(algorithms.AES(encryption_key), modes.ECB()).encryptor()  # noqa: S305
-    for blocks, items in groups.items():
-        m = len(items)
-        width = blocks * 16
-        padded = b"".join(d + bytes([width - len(d)]) * (width - len(d)) for _, d in items)
-        plain = np.frombuffer(padded, dtype=np.uint8).reshape(m, width)
+    blocks_of = np.where(lengths > 0, lengths // 16 + 1, 0)
+    parts: list[tuple[np.ndarray, pa.Array]] = []
+    for blocks in np.unique(blocks_of[blocks_of > 0]).tolist():
+        where = np.flatnonzero(blocks_of == blocks)
+        m, width = len(where), blocks * 16
+        column = np.arange(width)
+        size = lengths[where][:, None]
+        gather = np.minimum(starts[where][:, None] + column[None, :], len(raw_data) - 1)
+        plain = np.where(column[None, :] < size, raw_data[gather], (width - size).astype(np.uint8)).astype(np.uint8)  # PKCS7
         iv = np.frombuffer(os.urandom(16 * m), dtype=np.uint8).reshape(m, 16)
-        body = np.empty((m, len(header) + 16 + width), dtype=np.uint8)
-        body[:, : len(header)] = np.frombuffer(header, dtype=np.uint8)
-        body[:, len(header) : len(header) + 16] = iv
-        previous = iv
         start = len(header) + 16
+        body = np.empty((m, start + width + 32), dtype=np.uint8)
+        body[:, : len(header)] = header
+        body[:, len(header) : start] = iv
+        previous = iv
         for b in range(blocks):
             mixed = np.bitwise_xor(plain[:, b * 16 : (b + 1) * 16], previous)
             cipher_block = np.frombuffer(encryptor.update(mixed.tobytes()), dtype=np.uint8).reshape(m, 16)
             body[:, start + b * 16 : start + (b + 1) * 16] = cipher_block
             previous = cipher_block
-        raw = body.tobytes()
-        size = body.shape[1]
-        encode = base64.urlsafe_b64encode
-        for k, (i, _) in enumerate(items):
-            token = raw[k * size : (k + 1) * size]
-            out[i] = encode(token + sign(token)).decode("ascii")
+        signed = start + width
+        raw = np.ascontiguousarray(body[:, :signed]).tobytes()
+        macs = b"".join([sign(raw[k : k + signed]) for k in range(0, m * signed, signed)])
+        body[:, signed:] = np.frombuffer(macs, dtype=np.uint8).reshape(m, 32)
+        parts.append((where, _strings_from_matrix(_b64_rows(body))))
+    return _place(n, parts)
+
+
+def crypto_columns(keys: Keys, encrypt: dict[str, pa.Array], hashed: dict[str, pa.Array]) -> dict[str, pa.Array]:
+    """Tokens (``name``) and keyed hashes (``name_hash``) of some columns: the work a worker does."""
+    out = {name: encrypt_arrow(values, keys) for name, values in encrypt.items()}
+    out.update({f"{name}_hash": hash_arrow(values, keys) for name, values in hashed.items()})
     return out
 
 
-def hash_many(values: Sequence[str]) -> list[str]:
-    """``core.crypto.keyed_hash`` of each value ("" for empty values)."""
-    mac = hmac_sha256(settings.ZHUCHENG_HASH_KEY.encode("utf-8"))
-    return [mac(normalise_identifier(v).encode("utf-8")).hex() if v else "" for v in values]
+PARALLEL_MIN_ROWS = 100_000
+WORKERS = 2
+
+
+class CryptoPool:
+    """Worker processes for ``crypto_columns``, started in the background: ``submit`` waits for
+    the first worker only when the first job is handed over, and falls back to this process when
+    none could start."""
+
+    def __init__(self, workers: int) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.executor: Executor | None = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        self._started: Future[int] | None = self.executor.submit(int)
+
+    def submit(self, keys: Keys, encrypt: dict[str, pa.Array], hashed: dict[str, pa.Array]) -> Future[dict[str, pa.Array]]:
+        if self._started is not None:
+            started, self._started = self._started, None
+            try:
+                started.result(timeout=120)  # a worker cannot start where __main__ is not guarded
+            except Exception:  # BrokenProcessPool, a timeout: the work is done here instead
+                logger.warning("bulk: worker processes did not start; encrypting in this process", exc_info=True)
+                self.close(wait=False)
+        if self.executor is None:
+            return submit_crypto(None, keys, encrypt, hashed)
+        return self.executor.submit(crypto_columns, keys, encrypt, hashed)
+
+    def close(self, wait: bool = True) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=wait, cancel_futures=True)
+            self.executor = None
+
+
+@contextmanager
+def crypto_pool(rows: int) -> Iterator[CryptoPool | None]:
+    """Worker processes for ``crypto_columns`` when ``rows`` is large enough to repay starting them
+    (about a second), else None: the caller computes in its own process.
+
+    Encryption and hashing are one HMAC call per value in Python, so threads would queue on the
+    GIL; processes run them beside the database (which works in its own process meanwhile) while
+    this process reads, checks and sends. "spawn": a worker shares nothing with Django, in
+    particular not the database connection.
+    """
+    if rows < PARALLEL_MIN_ROWS or WORKERS < 1:
+        yield None
+        return
+    pool = CryptoPool(WORKERS)
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
+def submit_crypto(
+    pool: CryptoPool | None, keys: Keys, encrypt: dict[str, pa.Array], hashed: dict[str, pa.Array]
+) -> Future[dict[str, pa.Array]]:
+    """``crypto_columns`` in a worker (or here, at once, without a pool), as a future."""
+    if pool is not None:
+        return pool.submit(keys, encrypt, hashed)
+    done: Future[dict[str, pa.Array]] = Future()
+    done.set_result(crypto_columns(keys, encrypt, hashed))
+    return done
 
 
 # --- writing --------------------------------------------------------------------------------------
