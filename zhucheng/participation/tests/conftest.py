@@ -74,11 +74,11 @@ class World:
 
 
 def make_budget(city: Any, **kw: Any) -> Budget:
-    args: dict[str, Any] = {
-        "unit": city.community_a, "year": 2026, "title": "中华社区2026年度公益金", "amount_fen": 100_000_00,
-        "headings": [("道路", 40_000_00), ("绿化", 30_000_00), ("养老服务", 30_000_00)],
-    }
+    args: dict[str, Any] = {"unit": city.community_a, "year": 2026, "title": "中华社区2026年度公益金", "amount_fen": 100_000_00}
     args.update(kw)
+    if "headings" not in kw:  # 40/30/30 of whatever the amount is (the headings may not exceed it)
+        amount = args["amount_fen"]
+        args["headings"] = [("道路", amount * 4 // 10), ("绿化", amount * 3 // 10), ("养老服务", amount * 3 // 10)]
     return services.budget_create(actor=city.worker_a, **args)
 
 

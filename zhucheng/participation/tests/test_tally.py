@@ -3,6 +3,8 @@ tally from real ballots, and the pabulib export re-read by pabutools."""
 
 from __future__ import annotations
 
+import hashlib
+import random
 from collections import Counter
 from typing import Any
 
@@ -14,7 +16,7 @@ from pabutools.rules import greedy_utilitarian_welfare, method_of_equal_shares
 
 from zhucheng.participation import services, tally, voting
 from zhucheng.participation.errors import ParticipationError
-from zhucheng.participation.models import Phase, Project, ProposalState, Tally
+from zhucheng.participation.models import Ballot, BallotChoice, Phase, Project, ProposalState, Tally
 
 from .conftest import World, ids, resident
 
@@ -123,3 +125,60 @@ def test_tally_waits_for_paper_sheets(world: World, city: Any) -> None:
     with pytest.raises(ParticipationError) as exc:
         tally.tally_run(actor=city.worker_a, budget=b)
     assert exc.value.code == "not_ready" and "1 张" in exc.value.message
+
+
+def _draw(rng: random.Random, projects: int, voters: int) -> Counter[frozenset[int]]:
+    """Ballots as the bench draws them: 1–6 projects each, popular projects first (Zipf-like)."""
+    weights = [1.0 / (i + 1) ** 0.8 for i in range(projects)]
+    out: Counter[frozenset[int]] = Counter()
+    for _ in range(voters):
+        want = rng.randint(1, 6)
+        out[frozenset(rng.choices(range(1, projects + 1), weights=weights, k=want))] += 1
+    return out
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_reduced_profile_gives_exactly_what_pabutools_gives_on_every_ballot(seed: int) -> None:
+    rng = random.Random(seed)
+    projects = rng.randint(3, 14)
+    ballots = _draw(rng, projects, rng.randint(5, 400))
+    votes = Counter(k for keys, n in ballots.items() for k in keys for _ in range(n))
+    candidates = [C(k, rng.randint(1, 60) * 10, votes.get(k, 0), k - 1) for k in range(1, projects + 1)]
+    budget = rng.randint(60, 400)
+    reduced = tally.mes_profile(budget, candidates, ballots)
+    assert sum(reduced.values()) == sum(ballots.values())  # every voter keeps a share, even with an empty ballot
+    assert tally.equal_shares(budget, candidates, ballots) == tally.equal_shares(budget, candidates, ballots, reduce=False)
+    # … and the Equal Shares part equals pabutools' own rule with its own Cost_Sat on the ballots as cast.
+    projects_pb = {c.key: PbProject(str(c.key), c.cost) for c in candidates}
+    instance = Instance(projects_pb.values(), budget_limit=budget)
+    profile = ApprovalMultiProfile(instance=instance)
+    for keys, n in ballots.items():
+        profile[FrozenApprovalBallot([projects_pb[k] for k in sorted(keys)])] = n
+    reference = method_of_equal_shares(instance, profile, sat_class=Cost_Sat, tie_breaking=tally.tie_breaking(candidates))
+    assert [int(p.name) for p in reference] == tally.equal_shares(budget, candidates, ballots, complete=False)[0][: len(reference)]
+
+
+def test_unaffordable_projects_leave_the_ballots_but_their_voters_keep_their_shares() -> None:
+    # Budget 100, 10 voters (10 each). Project 9 costs 90 and has 3 supporters (30 < 90): never bought.
+    ballots: Counter[frozenset[int]] = Counter({frozenset({1, 9}): 2, frozenset({9}): 1, frozenset({1}): 3, frozenset({2}): 4})
+    candidates = [C(1, 50, 5, 0), C(2, 40, 4, 1), C(9, 90, 3, 2)]
+    reduced = tally.mes_profile(100, candidates, ballots)
+    assert reduced == Counter({frozenset({1}): 5, frozenset(): 1, frozenset({2}): 4})
+    assert tally.equal_shares(100, candidates, ballots) == tally.equal_shares(100, candidates, ballots, reduce=False)
+
+
+def test_ballots_votes_and_digest_from_the_database_match_a_count_row_by_row(world: World) -> None:
+    b, (p600, p500, p300, p100) = world.budget, world.proposals
+    for choice, n in (((p600, p300), 3), ((p500, p100), 2), ((p500,), 1), ((p300, p100), 1)):
+        for _ in range(n):
+            voting.ballot_cast(actor=resident(world.housing.unit_a), budget=b, proposal_ids=ids(*choice))
+    number = {p.pk: p.number for p in world.proposals}
+    per_ballot: dict[Any, set[int]] = {}
+    for ballot_id, proposal_id in BallotChoice.objects.filter(ballot__budget=b).values_list("ballot_id", "proposal_id"):
+        per_ballot.setdefault(ballot_id, set()).add(number[proposal_id])
+    assert tally.ballots_of(b) == Counter(frozenset(s) for s in per_ballot.values())
+    assert tally.ballots_of(b)[frozenset({p600.number, p300.number})] == 3
+    assert tally.candidates_of(b, tally.ballots_of(b)) == tally.candidates_of(b)
+    hashes = sorted(Ballot.objects.filter(budget=b).values_list("receipt_hash", flat=True))
+    assert tally.receipts_digest(b) == hashlib.sha256("".join(hashes).encode()).hexdigest()
+    assert len(hashes) == 7

@@ -12,6 +12,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from zhucheng.accounts.models import User
+from zhucheng.core.audit import audit_verify
+from zhucheng.core.models import AuditEvent
 from zhucheng.participation import services, tally, voting
 from zhucheng.participation.errors import ParticipationError
 from zhucheng.participation.models import (
@@ -223,3 +225,26 @@ def test_receipt_shows_the_ballot_in_the_published_count(world: World) -> None:
     assert not voting.receipt_verify(budget=b, receipt="ZZZZ-ZZZZ-ZZZZ").found
     with pytest.raises(ParticipationError):
         voting.receipt_verify(budget=b, receipt="not a code")
+
+
+def test_a_cast_leaves_no_audit_event_that_could_line_voters_up_with_ballots(world: World) -> None:
+    b, (p600, p500, p300, p100) = world.budget, world.proposals
+    before = AuditEvent.objects.count()
+    first = voting.ballot_cast(actor=world.voter, budget=b, proposal_ids=ids(p600, p300))
+    voting.ballot_cast(actor=world.voter, budget=b, proposal_ids=ids(p100), receipt=first.receipt)
+    # The register row is the record that this person voted; nothing else is written per cast.
+    assert VoterRegister.objects.filter(budget=b, person__user=world.voter).count() == 1
+    assert AuditEvent.objects.count() == before
+    assert audit_verify()[1] is None
+    with pytest.raises(ParticipationError):
+        voting.ballot_cast(actor=world.voter, budget=b, proposal_ids=ids(p500))
+    assert AuditEvent.objects.count() == before
+
+
+def test_the_budget_read_under_the_shared_lock_is_the_whole_budget_with_its_community(world: World) -> None:
+    with transaction.atomic():
+        fresh = voting._share_budget(world.budget)
+    stored = type(world.budget).objects.select_related("unit").get(pk=world.budget.pk)
+    for f in type(stored)._meta.concrete_fields:
+        assert getattr(fresh, f.attname) == getattr(stored, f.attname), f.name
+    assert (fresh.unit.pk, fresh.unit.path, fresh.unit.name) == (stored.unit.pk, stored.unit.path, stored.unit.name)
