@@ -27,6 +27,7 @@ from django.utils import timezone
 from zhucheng.core.audit import audit_record
 from zhucheng.core.demo import DemoContext
 from zhucheng.places.models import Department, OrgUnit
+from zhucheng.registry import services as registry_services
 from zhucheng.registry.models import Person
 
 from . import merge, services
@@ -295,6 +296,7 @@ def seed(ctx: DemoContext) -> None:
     auto = MergeEvent.objects.filter(via="auto", undone_at__isnull=True, record__batch=earlier).order_by("pk").first()
     if auto is not None:
         merge.unmerge(actor=reviewer, event=auto, reason="部门核实:号码录入错误,实为另一人")
+    _twice_registered(reviewer, people[0].unit)
     summary = {
         "batches": ImportBatch.objects.count(),
         "pending": ReviewItem.objects.filter(state=ReviewState.PENDING).count(),
@@ -312,6 +314,19 @@ def seed(ctx: DemoContext) -> None:
         f"交换接口 {len(feeds)} 个,批次 {summary['batches']} 个({'、'.join(sorted(set(states.values())))}),"
         f"待人工复核 {summary['pending']} 条,已复核 {decided} 条,有效合并 {summary['merges']} 次"
     )
+
+
+def _twice_registered(reviewer: Any, home: Any) -> None:
+    """人员合并: a foreign resident registered twice, before and after a new passport, merged by the
+    community staff; the old record leaves the registry's lists and its page points to the new one."""
+    base = {"name": "JOHNSON EMILY", "doc_type": "passport", "nationality": "英国", "sex": "F", "birth_date": "1991-04-18"}
+    old = registry_services.person_register(
+        actor=None, data={**base, "doc_number": "533281947", "phone": "13985012345"}, unit=home, reason="出租屋登记(旧护照)"
+    )
+    new = registry_services.person_register(
+        actor=None, data={**base, "doc_number": "125736904"}, unit=home, reason="就业登记(换发新护照)"
+    )
+    merge.person_merge(actor=reviewer, survivor=new, absorbed=old, reason="换发护照后重复登记,核实为同一人")
 
 
 def _reviewer() -> Any:

@@ -53,6 +53,13 @@ def test_demo_seeder(db: Any) -> None:
     assert selectors.review_queue(community).exists()
     assert ReviewItem.objects.filter(state=ReviewState.ACCEPTED).exists() and ReviewItem.objects.filter(state=ReviewState.REJECTED).exists()
     assert MergeEvent.objects.filter(undone_at__isnull=True).exists() and MergeEvent.objects.filter(undone_at__isnull=False).exists()
+    # A person registered twice (old and new passport) merged by the community staff: the old record
+    # is out of the registry's search, and its page points to the survivor.
+    from zhucheng.registry import selectors as registry_selectors
+
+    twice = MergeEvent.objects.get(absorbed__name="JOHNSON EMILY", undone_at__isnull=True)
+    assert [p.pk for p in registry_selectors.persons_search_name(community, "JOHNSON")] == [twice.person_id]
+    assert registry_selectors.person_merged_into(twice.absorbed) == twice.person
     assert took < 15
     counts = (ImportBatch.objects.count(), ReviewItem.objects.count())
     _run(("zhucheng.exchange.demo",))
