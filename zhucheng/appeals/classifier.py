@@ -34,9 +34,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext as _
+
+from zhucheng.core.caches import clear_on_change
 
 from .errors import AppealError
 from .models import Appeal, Category, CategoryDecision, Status
@@ -328,14 +328,7 @@ def _leaf(code: str) -> Category | None:
     return category
 
 
-def _on_category_change(**kwargs: Any) -> None:
-    _leaves.clear()
-    # A suggestion between the save and the commit may have cached the uncommitted row: clear once more.
-    transaction.on_commit(_leaves.clear, using=kwargs.get("using"))
-
-
-post_save.connect(_on_category_change, sender=Category, dispatch_uid="appeals.classifier.category_save")
-post_delete.connect(_on_category_change, sender=Category, dispatch_uid="appeals.classifier.category_delete")
+clear_on_change(_leaves.clear, Category, uid="appeals.classifier")
 
 
 def _file_key(path: Path) -> tuple[str, int, int, int] | None:

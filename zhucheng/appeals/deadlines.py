@@ -20,11 +20,11 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
-from django.db.models.signals import post_delete, post_save
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from zhucheng.core.audit import audit_record
+from zhucheng.core.caches import clear_on_change
 from zhucheng.core.calendar import add_calendar_days, add_working_days, working_days_between
 from zhucheng.core.notify import notify
 from zhucheng.places.models import PATH_SEP, Membership, Role
@@ -90,13 +90,7 @@ def clear_cache(**_: Any) -> None:
     _policies = None
 
 
-def _on_policy_change(**kwargs: Any) -> None:
-    clear_cache()
-    transaction.on_commit(clear_cache, using=kwargs.get("using"))
-
-
-post_save.connect(_on_policy_change, sender=DeadlinePolicy, dispatch_uid="appeals.deadlines.policy_save")
-post_delete.connect(_on_policy_change, sender=DeadlinePolicy, dispatch_uid="appeals.deadlines.policy_delete")
+clear_on_change(clear_cache, DeadlinePolicy, uid="appeals.deadlines")
 
 
 def active_policies() -> list[DeadlinePolicy]:

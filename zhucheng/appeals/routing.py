@@ -20,9 +20,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
-from django.db.models.signals import post_delete, post_save
-
+from zhucheng.core.caches import clear_on_change
 from zhucheng.places.models import PATH_SEP, Department, OrgUnit, OrgUnitKind
 
 from .models import Category, RoutingRule
@@ -69,15 +67,7 @@ def clear_cache(**_: Any) -> None:
         _rules = None
 
 
-def _on_change(**kwargs: Any) -> None:
-    clear_cache()
-    # A route() between the save and the commit may have cached the uncommitted state: clear once more.
-    transaction.on_commit(clear_cache, using=kwargs.get("using"))
-
-
-for _model in (RoutingRule, Department, OrgUnit):
-    post_save.connect(_on_change, sender=_model, dispatch_uid=f"appeals.routing.save.{_model.__name__}")
-    post_delete.connect(_on_change, sender=_model, dispatch_uid=f"appeals.routing.delete.{_model.__name__}")
+clear_on_change(clear_cache, RoutingRule, Department, OrgUnit, uid="appeals.routing")
 
 
 def _load() -> list[_Rule]:

@@ -24,7 +24,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+
+from zhucheng.core.caches import clear_on_change
 
 from .models import CalendarYear, HolidayCalendar
 
@@ -70,15 +71,7 @@ def clear_cache(**_: Any) -> None:
         _cache_born = time.monotonic()
 
 
-def _on_calendar_change(**kwargs: Any) -> None:
-    clear_cache()
-    # A read between the save and the commit may have cached uncommitted rows: clear once more.
-    transaction.on_commit(clear_cache, using=kwargs.get("using"))
-
-
-for _model in (HolidayCalendar, CalendarYear):
-    post_save.connect(_on_calendar_change, sender=_model, dispatch_uid=f"core.calendar.save.{_model.__name__}")
-    post_delete.connect(_on_calendar_change, sender=_model, dispatch_uid=f"core.calendar.delete.{_model.__name__}")
+clear_on_change(clear_cache, HolidayCalendar, CalendarYear, uid="core.calendar")
 
 
 def _load(first: int, last: int) -> None:
