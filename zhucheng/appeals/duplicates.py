@@ -28,9 +28,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models.functions import Coalesce
 
-from .models import Appeal, Status
+from .models import Appeal, Status, duplicate_category
 
 __all__ = ["Candidate", "find_candidates", "haversine_m", "ngrams", "text_similarity", "threshold"]
 
@@ -60,11 +59,6 @@ _COMPARED_FIELDS = (
 )
 
 
-def duplicate_category() -> Coalesce:
-    """The category a duplicate is matched on: the confirmed one, else the classifier's suggestion.
-
-    The same expression as the ``appeal_dup_place`` index, so the database can use it."""
-    return Coalesce("category_id", "suggested_category_id")
 
 
 @dataclass

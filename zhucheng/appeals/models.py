@@ -187,6 +187,13 @@ class CodeSequence(models.Model):
         return f"{self.year}: {self.last}"
 
 
+def duplicate_category() -> Coalesce:
+    """The category a duplicate is matched on (``duplicates.find_candidates``): the confirmed one, else
+    the classifier's suggestion. One expression for the ``appeal_dup_place`` index and the query, so
+    the database can use the index."""
+    return Coalesce("category_id", "suggested_category_id")
+
+
 class Appeal(TimeStampedModel):
     """诉求 / 信访件: one matter raised by one or more petitioners, from any channel."""
 
@@ -284,7 +291,7 @@ class Appeal(TimeStampedModel):
             ),
             # The duplicate search's "similar nearby" signal (duplicates.find_candidates).
             models.Index(
-                Coalesce("category_id", "suggested_category_id"),
+                duplicate_category(),
                 F("lat"),
                 F("lon"),
                 F("submitted_at"),
