@@ -7,6 +7,7 @@ The keyed hash (HMAC-SHA256 with ``settings.ZHUCHENG_HASH_KEY``) does not change
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 from functools import lru_cache
@@ -41,6 +42,18 @@ def rotate_token(token: str) -> str:
     return fernet().rotate(token.encode("ascii")).decode("ascii")
 
 
+def newest_key_parts() -> tuple[bytes, bytes]:
+    """(signing key, encryption key) of the newest Fernet key: what a batch encryptor outside
+    ``cryptography.fernet`` (``registry.bulk``) needs to write tokens ``decrypt`` reads."""
+    key = base64.urlsafe_b64decode(settings.ZHUCHENG_KEYS[0])
+    return key[:16], key[16:]
+
+
+def hash_key() -> bytes:
+    """The key of ``keyed_hash`` (HMAC-SHA256)."""
+    return settings.ZHUCHENG_HASH_KEY.encode("utf-8")
+
+
 def normalise_identifier(value: str) -> str:
     """Canonical form before hashing: no spaces or dashes, upper-case (the ID check digit X)."""
     return "".join(value.split()).replace("-", "").upper()
@@ -48,5 +61,4 @@ def normalise_identifier(value: str) -> str:
 
 def keyed_hash(value: str) -> str:
     """HMAC-SHA256 of the normalised value, hex: equal identifiers give equal hashes."""
-    key = settings.ZHUCHENG_HASH_KEY.encode("utf-8")
-    return hmac.new(key, normalise_identifier(value).encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.new(hash_key(), normalise_identifier(value).encode("utf-8"), hashlib.sha256).hexdigest()

@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from django.conf import settings
 from django.db import connection
 
+from zhucheng.core import crypto
 from zhucheng.core.crypto import normalise_identifier
 
 if TYPE_CHECKING:
@@ -59,11 +59,6 @@ def hmac_sha256(key: bytes) -> Any:
     return mac
 
 
-def _fernet_keys() -> tuple[bytes, bytes]:
-    key = base64.urlsafe_b64decode(settings.ZHUCHENG_KEYS[0])
-    return key[:16], key[16:]
-
-
 @dataclass(frozen=True)
 class Keys:
     """The keys the batch functions use, read from settings as ``core.crypto`` reads them, so that
@@ -75,8 +70,8 @@ class Keys:
 
     @classmethod
     def from_settings(cls) -> Keys:
-        signing, encryption = _fernet_keys()
-        return cls(signing, encryption, settings.ZHUCHENG_HASH_KEY.encode("utf-8"))
+        signing, encryption = crypto.newest_key_parts()
+        return cls(signing, encryption, crypto.hash_key())
 
 
 def encrypt_many(values: Sequence[str]) -> list[str]:
@@ -176,7 +171,7 @@ def hash_arrow(values: pa.Array | pa.ChunkedArray, keys: Keys | None = None) -> 
     keep = np.flatnonzero(lengths > 0) if n else np.zeros(0, np.int64)
     if not len(keep):
         return _place(n, [])
-    mac = hmac_sha256(keys.hashing if keys else settings.ZHUCHENG_HASH_KEY.encode("utf-8"))
+    mac = hmac_sha256(keys.hashing if keys else crypto.hash_key())
     ends = starts + lengths
     digests = b"".join([mac(data[a:b]) for a, b in zip(starts[keep].tolist(), ends[keep].tolist(), strict=True)])
     return _place(n, [(keep, _strings_from_matrix(_hex_matrix(digests, 32)))])
@@ -207,7 +202,7 @@ def encrypt_arrow(values: pa.Array | pa.ChunkedArray, keys: Keys | None = None) 
     starts, lengths, data = _utf8_parts(values)
     if not n or not (lengths > 0).any():
         return _place(n, [])
-    signing_key, encryption_key = (keys.signing, keys.encryption) if keys else _fernet_keys()
+    signing_key, encryption_key = (keys.signing, keys.encryption) if keys else crypto.newest_key_parts()
     sign = hmac_sha256(signing_key)
     raw_data = np.frombuffer(data, dtype=np.uint8) if len(data) else np.zeros(1, np.uint8)
     header = np.frombuffer(_VERSION + struct.pack(">Q", int(time.time())), dtype=np.uint8)
