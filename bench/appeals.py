@@ -22,6 +22,7 @@ import platform
 import statistics
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -405,7 +406,8 @@ def _service_submits(inputs: list[dict[str, Any]], desk_id: int) -> None:
 
 
 def _raw_submits(inputs: list[dict[str, Any]], desk_id: int) -> None:
-    """The rows appeal_submit writes, by hand: code counter, appeal, petitioner, timeline event, chained audit row."""
+    """The rows appeal_submit writes, by hand and in its order: appeal (placeholder code), petitioner, timeline
+    event, chained audit row, then the code counter and the appeal's code."""
     from django.db import connection, transaction
     from django.utils import timezone
 
@@ -416,9 +418,7 @@ def _raw_submits(inputs: list[dict[str, Any]], desk_id: int) -> None:
     year = timezone.localtime().year
     for x in inputs:
         with transaction.atomic(), connection.cursor() as cur:
-            cur.execute("UPDATE appeals_codesequence SET last = last + 1 WHERE year = %s", [year])
-            cur.execute("SELECT last FROM appeals_codesequence WHERE year = %s", [year])
-            code = f"{CODE_PREFIX}{year}-{_one(cur):07d}"
+            code = "~" + uuid.uuid4().hex[:19]  # the service's placeholder, replaced before the commit
             now = timezone.now()
             cur.execute(
                 "INSERT INTO appeals_appeal (code, kind, channel, urgency, title, description, address, lat, lon, grid_id,"
@@ -453,6 +453,9 @@ def _raw_submits(inputs: list[dict[str, Any]], desk_id: int) -> None:
                 [now, desk_id, "bench_desk", event.act, event.object_type, event.object_id, '["status"]', event.prev_hash,
                  compute_hash(event)],
             )
+            # As the service: the code counter last, so its row lock is held only to the commit.
+            cur.execute("UPDATE appeals_codesequence SET last = last + 1 WHERE year = %s RETURNING last", [year])
+            cur.execute("UPDATE appeals_appeal SET code = %s WHERE id = %s", [f"{CODE_PREFIX}{year}-{_one(cur):07d}", pk])
 
 
 def _worker(fn: Callable[[list[dict[str, Any]], int], None], warm: list[dict[str, Any]], work: list[dict[str, Any]],

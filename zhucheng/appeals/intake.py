@@ -9,6 +9,7 @@ same ``client_token`` gets the appeal it already created.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -83,6 +84,11 @@ def next_code(year: int) -> str:
         except IntegrityError:
             last = _increment(year)
     return f"{CODE_PREFIX}{year}-{last:07d}"
+
+
+def _placeholder_code() -> str:
+    """A unique stand-in for the code while the new appeal's row is written (never committed)."""
+    return "~" + uuid.uuid4().hex[:19]
 
 
 def _increment(year: int) -> int | None:
@@ -277,7 +283,9 @@ def appeal_submit(
     # The search reads only earlier appeals, so it runs before the code counter's row lock and the
     # audit lock are taken: concurrent submissions wait on each other for the inserts alone.
     found_candidates = duplicates.find_candidates(appeal)
-    appeal.code = next_code(timezone.localtime(when).year)
+    # Both locks are held to the commit, so they are taken last: the row goes in under a unique
+    # placeholder that no other transaction can see, and gets its code just before the commit.
+    appeal.code = _placeholder_code()
     try:
         # A savepoint only where a retried request may collide on its client token.
         with transaction.atomic(savepoint=bool(client_token)):
@@ -316,6 +324,8 @@ def appeal_submit(
         at=when,
     )
     audit_record(actor=actor, act="appeals.submit", obj=appeal, changed_fields=["status"])
+    appeal.code = next_code(timezone.localtime(when).year)
+    Appeal.objects.filter(pk=appeal.pk).update(code=appeal.code)
     if first_phone and channel != Channel.IMPORT and submitted_at is None:
         notify(
             channel="sms",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -81,6 +82,38 @@ def test_submit_codes_locates_encrypts_and_sets_registration_deadline(city: Any)
     assert AuditEvent.objects.filter(act="appeals.submit", object_id=str(appeal.pk)).exists()
     second = submit()
     assert int(second.code.split("-")[1]) == int(appeal.code.split("-")[1]) + 1
+
+
+def test_the_code_is_given_last_and_only_the_final_code_is_stored_and_sent(
+    city: Any, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The row is written under a placeholder and gets its code just before the commit (so the code
+    counter's lock is held only to the commit): nothing keeps or shows the placeholder."""
+    sent: list[tuple[str, str, str]] = []
+    monkeypatch.setattr("zhucheng.core.notify.deliver_task.delay", lambda channel, address, text, subject="": sent.append((channel, address, text)))
+    with django_capture_on_commit_callbacks(execute=True):
+        appeal = submit(actor=city.worker_a)
+    stored = Appeal.objects.values_list("code", flat=True).get(pk=appeal.pk)
+    assert stored == appeal.code and re.fullmatch(rf"GY{timezone.localtime().year}-\d{{7}}", stored)
+    assert not Appeal.objects.filter(code__startswith="~").exists()
+    assert sent == [("sms", "13912345678", f"您的诉求已收到，受理编号 {appeal.code}，可凭编号和手机号查询办理进度。")]
+    assert AuditEvent.objects.filter(act="appeals.submit", object_id=str(appeal.pk)).count() == 1
+
+
+def test_a_failed_submit_uses_no_code(city: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A submit that fails after its row is written rolls back whole, counter included: codes stay gapless."""
+    first = submit()
+
+    def broken(**kwargs: Any) -> None:
+        raise RuntimeError("audit store down")
+
+    monkeypatch.setattr("zhucheng.appeals.intake.audit_record", broken)
+    with pytest.raises(RuntimeError):
+        submit()
+    monkeypatch.undo()
+    second = submit()
+    assert int(second.code.split("-")[1]) == int(first.code.split("-")[1]) + 1
+    assert Appeal.objects.count() == 2
 
 
 def test_submit_is_idempotent_with_client_token(city: Any) -> None:
