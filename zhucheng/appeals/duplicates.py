@@ -26,6 +26,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
+from typing import Any
 
 from django.conf import settings
 
@@ -87,6 +89,14 @@ def ngrams(text: str) -> frozenset[str]:
     return frozenset(grams)
 
 
+@lru_cache(maxsize=2048)
+def _known_ngrams(text: str) -> frozenset[str]:
+    """``ngrams`` of an earlier appeal's text, kept per process: the appeals of a hot spot (one broken
+    street light, reported by many) are compared with every new report there. Keyed by the text
+    itself, so an edited appeal is simply a new entry; 2,048 entries hold a few tens of megabytes."""
+    return ngrams(text)
+
+
 def _cosine(a: frozenset[str], b: frozenset[str]) -> float:
     if not a or not b:
         return 0.0
@@ -110,32 +120,39 @@ def _text(appeal: Appeal) -> str:
     return f"{appeal.title}\n{appeal.description}"
 
 
+# The same columns in the model's field order, as ``Model.from_db`` takes them; read as tuples, and
+# only the few candidates returned become model instances (a hot spot yields 200 rows per search).
+_ROW_FIELDS = [f.attname for f in Appeal._meta.concrete_fields if f.attname in _COMPARED_FIELDS]
+_AT = {name: i for i, name in enumerate(_ROW_FIELDS)}
+
+
+def _row_text(row: tuple[Any, ...]) -> str:
+    return f"{row[_AT['title']]}\n{row[_AT['description']]}"
+
+
 def find_candidates(appeal: Appeal) -> list[Candidate]:
     """At most ``MAX_RESULTS`` earlier appeals that are likely the same matter, best first."""
     since = appeal.submitted_at - timedelta(days=WINDOW_DAYS)
-    base = (
-        Appeal.objects.filter(submitted_at__gte=since, submitted_at__lte=appeal.submitted_at)
-        .exclude(status=Status.MERGED)
-        .only(*_COMPARED_FIELDS)
-    )
+    base = Appeal.objects.filter(submitted_at__gte=since, submitted_at__lte=appeal.submitted_at).exclude(status=Status.MERGED)
     if appeal.pk is not None:
         base = base.exclude(pk=appeal.pk)
     newest = ("-submitted_at", "-id")
     grams = ngrams(_text(appeal))
     category_id = appeal.category_id or appeal.suggested_category_id
-    best: dict[int, Candidate] = {}
+    best: dict[int, tuple[float, str, tuple[Any, ...]]] = {}
+    pk_at, lat_at, lon_at = _AT["id"], _AT["lat"], _AT["lon"]
 
-    def offer(candidate: Candidate) -> None:
-        held = best.get(candidate.other.pk)
-        if held is None or candidate.score > held.score:
-            best[candidate.other.pk] = candidate
+    def offer(row: tuple[Any, ...], score: float, reason: str) -> None:
+        held = best.get(row[pk_at])
+        if held is None or score > held[0]:
+            best[row[pk_at]] = (score, reason, row)
 
     if appeal.petitioner_key:
-        for other in base.filter(petitioner_key=appeal.petitioner_key).order_by(*newest)[:MAX_COMPARED]:
-            other_category = other.category_id or other.suggested_category_id
+        for row in base.filter(petitioner_key=appeal.petitioner_key).order_by(*newest).values_list(*_ROW_FIELDS)[:MAX_COMPARED]:
+            other_category = row[_AT["category_id"]] or row[_AT["suggested_category_id"]]
             same_category = category_id is not None and other_category == category_id
-            sim = _cosine(grams, ngrams(_text(other)))
-            offer(Candidate(other, round(min(1.0, 0.4 + 0.3 * same_category + 0.3 * sim), 4), "same_petitioner"))
+            sim = _cosine(grams, _known_ngrams(_row_text(row)))
+            offer(row, round(min(1.0, 0.4 + 0.3 * same_category + 0.3 * sim), 4), "same_petitioner")
 
     if category_id is not None and appeal.lat is not None and appeal.lon is not None:
         lat, lon = appeal.lat, appeal.lon
@@ -149,19 +166,21 @@ def find_candidates(appeal: Appeal) -> list[Candidate]:
                 lat__range=(lat - dlat, lat + dlat),
                 lon__range=(lon - dlon, lon + dlon),
             )
-            .order_by(*newest)[:MAX_COMPARED]
+            .order_by(*newest)
+            .values_list(*_ROW_FIELDS)[:MAX_COMPARED]
         )
         limit = threshold()
-        for other in nearby:
-            if other.lat is None or other.lon is None:
+        for row in nearby:
+            if row[lat_at] is None or row[lon_at] is None:
                 continue
-            distance = haversine_m(lat, lon, other.lat, other.lon)
+            distance = haversine_m(lat, lon, row[lat_at], row[lon_at])
             if distance > RADIUS_M:
                 continue
-            sim = _cosine(grams, ngrams(_text(other)))
+            sim = _cosine(grams, _known_ngrams(_row_text(row)))
             if sim < limit:
                 continue
-            offer(Candidate(other, round(sim * (1 - 0.2 * distance / RADIUS_M), 4), "similar_nearby"))
+            offer(row, round(sim * (1 - 0.2 * distance / RADIUS_M), 4), "similar_nearby")
 
-    ranked = sorted(best.values(), key=lambda c: (-c.score, -c.other.submitted_at.timestamp(), -c.other.pk))
-    return ranked[:MAX_RESULTS]
+    at = _AT["submitted_at"]
+    ranked = sorted(best.values(), key=lambda c: (-c[0], -c[2][at].timestamp(), -c[2][pk_at]))
+    return [Candidate(Appeal.from_db(base.db, _ROW_FIELDS, row), score, reason) for score, reason, row in ranked[:MAX_RESULTS]]
