@@ -61,8 +61,6 @@ _COMPARED_FIELDS = (
 )
 
 
-
-
 @dataclass
 class Candidate:
     other: Appeal
@@ -116,8 +114,13 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
+def _joined(title: str, description: str) -> str:
+    """What the text comparison reads of an appeal: its title and description."""
+    return f"{title}\n{description}"
+
+
 def _text(appeal: Appeal) -> str:
-    return f"{appeal.title}\n{appeal.description}"
+    return _joined(appeal.title, appeal.description)
 
 
 # The same columns in the model's field order, as ``Model.from_db`` takes them; read as tuples, and
@@ -127,7 +130,7 @@ _AT = {name: i for i, name in enumerate(_ROW_FIELDS)}
 
 
 def _row_text(row: tuple[Any, ...]) -> str:
-    return f"{row[_AT['title']]}\n{row[_AT['description']]}"
+    return _joined(row[_AT["title"]], row[_AT["description"]])
 
 
 def find_candidates(appeal: Appeal) -> list[Candidate]:
