@@ -223,6 +223,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }
+# Open311 GET requests: answers kept per PostgreSQL snapshot in each worker (open311/listcache.py); 0 = off.
+ZHUCHENG_OPEN311_LIST_CACHE_MB = int(os.environ.get("ZHUCHENG_OPEN311_LIST_CACHE_MB", "32"))
 # Record linkage (exchange.linkage on splink): "duckdb" embedded by default; "postgres" or "spark"
 # for scale-out (see zhucheng/exchange/linkage/README.md for the exact settings).
 ZHUCHENG_LINKAGE_BACKEND = os.environ.get("ZHUCHENG_LINKAGE_BACKEND", "duckdb")

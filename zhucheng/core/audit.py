@@ -72,6 +72,9 @@ def _object_ref(obj: Any) -> tuple[str, str]:
     raise TypeError("audit object must be a model instance or a (type, id) pair")
 
 
+_TIP_SQL = f"SELECT hash FROM {AuditEvent._meta.db_table} ORDER BY id DESC LIMIT 1"  # noqa: S608 - a table name
+
+
 def audit_record(
     *,
     actor: Any,
@@ -90,10 +93,13 @@ def audit_record(
     actor_obj = acting_user(actor)
     # No savepoint inside the caller's transaction: a failed append fails the act with it.
     with transaction.atomic(savepoint=False):
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cur:
+        with connection.cursor() as cur:
+            if connection.vendor == "postgresql":
                 cur.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
-        last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+            # The chain's tip, read after the lock (its own statement, so its own snapshot).
+            cur.execute(_TIP_SQL)
+            row = cur.fetchone()
+        last = row[0] if row else None
         event = AuditEvent(
             occurred_at=timezone.now(),
             actor=actor_obj,

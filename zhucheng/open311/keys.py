@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -101,14 +102,27 @@ def api_client_revoke(*, actor: Any, client: ApiClient, reason: str = "") -> Api
 
 
 def authenticate(key: str) -> ApiClient | None:
-    """The client holding ``key`` (active or revoked: the caller tells them apart), or None."""
+    """The client holding ``key`` (active or revoked: the caller tells them apart), or None.
+
+    ``client.restricted`` says whether the key is limited to some categories (see ``allows``).
+    """
     if not key or len(key) > 200:
         return None
-    client = ApiClient.objects.filter(key_hash=hash_key(key)).first()
-    if client is None:
+    restricted = ApiClient.categories.through.objects.filter(apiclient_id=OuterRef("pk"))
+    found = list(ApiClient.objects.filter(key_hash=hash_key(key)).annotate(restricted=Exists(restricted))[:1])
+    if not found:
         return None
+    client = found[0]
     now = timezone.now()
     if client.is_active and (client.last_used_at is None or now - client.last_used_at > TOUCH_EVERY):
         ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
         client.last_used_at = now
     return client
+
+
+def allows(client: ApiClient, category: Category) -> bool:
+    """Whether ``client`` may submit in ``category``: any, unless its key is limited to some."""
+    restricted = getattr(client, "restricted", None)
+    if restricted is None:
+        restricted = client.categories.exists()
+    return not restricted or client.categories.filter(pk=category.pk).exists()

@@ -81,8 +81,15 @@ def parse_when(text: str, name: str) -> datetime:
 
 
 def window(params: QueryDict, *, now: datetime | None = None) -> tuple[datetime, datetime]:
-    """(start, end) from ``start_date`` / ``end_date``: at most 90 days; the most recent 90 days by default."""
-    now = now or timezone.now()
+    """(start, end) from ``start_date`` / ``end_date``: at most 90 days; the most recent 90 days by default.
+
+    The default end is now rounded up to the next whole second, so a request filed a moment ago
+    is inside it and one second's identical queries are identical (the list cache's key).
+    """
+    if now is None:
+        now = timezone.now()
+        if now.microsecond:
+            now = now.replace(microsecond=0) + timedelta(seconds=1)
     start_text, end_text = value(params, "start_date"), value(params, "end_date")
     start = parse_when(start_text, "start_date") if start_text else None
     end = parse_when(end_text, "end_date") if end_text else None
@@ -129,6 +136,18 @@ class RequestsQuery:
     end: datetime | None
     page: int
     page_size: int
+
+    def key(self) -> tuple[object, ...]:
+        """Everything the answer depends on, normalised (the list cache's key)."""
+        return (
+            tuple(i.upper() for i in self.ids),
+            tuple(sorted({c.upper() for c in self.service_codes})),
+            tuple(sorted(set(self.statuses))),
+            self.start.isoformat() if self.start else "",
+            self.end.isoformat() if self.end else "",
+            self.page,
+            self.page_size,
+        )
 
 
 def requests_query(params: QueryDict) -> RequestsQuery:

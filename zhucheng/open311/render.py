@@ -84,9 +84,14 @@ def to_json(document: Any) -> bytes:
     return json.dumps(_json_value(document), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+def render_document(fmt: str, root: str, document: Any) -> bytes:
+    """The document's bytes in ``fmt`` ("json", else XML under ``root``)."""
+    return to_json(document) if fmt == "json" else to_xml(root, document)
+
+
 def respond(fmt: str, root: str, document: Any, *, status: int = 200) -> HttpResponse:
     """The document in ``fmt`` ("xml" or "json") with the spec's content type."""
-    body = to_json(document) if fmt == "json" else to_xml(root, document)
+    body = render_document(fmt, root, document)
     return HttpResponse(body, status=status, content_type=FORMATS["json" if fmt == "json" else "xml"])
 
 

@@ -34,6 +34,7 @@ from zhucheng.appeals.services import act_name
 from zhucheng.core.masking import mask_id_number, mask_phone
 
 from .models import LIST_DATATYPES, RequestAttributeValue, ServiceAttribute, ServiceRequest
+from .params import STATUSES, RequestsQuery
 from .render import Items, w3
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -71,12 +72,21 @@ def services() -> QuerySet[Category]:
 
 
 def service_get(code: str) -> Category | None:
+    """One service by its code (active, under an active group), with ``has_attributes``, or None."""
     if not code or len(code) > 20:
         return None
-    return services().filter(code=code.strip().upper()).first()
+    active_attributes = ServiceAttribute.objects.filter(category=OuterRef("pk"), is_active=True)
+    found = list(
+        Category.objects.filter(code=code.strip().upper(), parent__isnull=False, is_active=True, parent__is_active=True)
+        .select_related("parent")
+        .annotate(has_attributes=Exists(active_attributes))[:1]
+    )
+    return found[0] if found else None
 
 
 def attributes_of(category: Category) -> list[ServiceAttribute]:
+    if getattr(category, "has_attributes", None) is False:
+        return []  # known from the category's own query: nothing more to read
     return list(ServiceAttribute.objects.filter(category=category, is_active=True).order_by("order", "id"))
 
 
@@ -235,6 +245,21 @@ def public_requests() -> QuerySet[Appeal]:
         .annotate(latest_event_id=_latest_public_event())
         .order_by("-submitted_at", "-id")
     )
+
+
+def request_page(query: RequestsQuery) -> QuerySet[Appeal]:
+    """One page of ``GET requests``: ids override every other filter; newest first."""
+    qs = public_requests()
+    if query.ids:
+        qs = qs.filter(code__in=[i.upper() for i in query.ids])
+    else:
+        if query.service_codes:
+            qs = qs.filter(category__code__in=[c.upper() for c in query.service_codes])
+        if query.statuses and set(query.statuses) != set(STATUSES):
+            qs = qs.filter(status__in=statuses_for(query.statuses[0]))
+        qs = qs.filter(submitted_at__gte=query.start, submitted_at__lte=query.end)
+    offset = (query.page - 1) * query.page_size
+    return qs[offset : offset + query.page_size]
 
 
 def request_get(service_request_id: str) -> Appeal | None:

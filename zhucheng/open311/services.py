@@ -3,8 +3,9 @@
 ``service_request_create`` checks what only the service can check (its attributes, the location
 form), then calls ``appeals.services.appeal_submit`` (channel ``open311``) with a ``client_token``
 derived from the submission's token, so a retry finds the appeal it already made; it stores
-what the appeal has no field for (``ServiceRequest``, ``RequestAttributeValue``) and audits the
-act with the client's id — all in one transaction.
+what the appeal has no field for (``ServiceRequest``, ``RequestAttributeValue``) — all in one
+transaction. The submission's one audit event (``open311.request_create``) names the client's key
+and id; a retry that creates nothing is audited too.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from zhucheng.appeals.intake import AuditAs
 from zhucheng.appeals.models import Appeal, AppealKind, Category, Channel
 from zhucheng.appeals.services import PetitionerInput, appeal_submit
 from zhucheng.core.audit import audit_record
@@ -31,6 +33,7 @@ from .params import Submission, parse_when
 from .selectors import attributes_of
 
 TITLE_LENGTH = 40
+AUDIT_ACT = "open311.request_create"  # the submission's audit event, naming the client's key
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -186,6 +189,7 @@ def service_request_create(
             address=sub.address_string,
             petitioners=people,
             client_token=f"open311:{token}",
+            audit_as=AuditAs(actor=f"open311:{client.key_prefix}", act=AUDIT_ACT, reason=f"api_client={client.pk}; created=yes"),
             **location,
         )
         appeal = result.appeal
@@ -205,11 +209,8 @@ def service_request_create(
             )
         else:
             request = ServiceRequest.objects.get(appeal=appeal)
-        audit_record(
-            actor=f"open311:{client.key_prefix}",
-            act="open311.request_create",
-            obj=appeal,
-            changed_fields=["status"] if result.created else [],
-            reason=f"api_client={client.pk}; created={'yes' if result.created else 'no (retry)'}",
-        )
+            # A retry creates nothing, but the key's use is on record all the same.
+            audit_record(
+                actor=f"open311:{client.key_prefix}", act=AUDIT_ACT, obj=appeal, reason=f"api_client={client.pk}; created=no (retry)"
+            )
     return Created(appeal, request, result.created)

@@ -6,6 +6,9 @@ revoked, or not allowed for the service), 429 with ``Retry-After`` over the rate
 a method the resource does not have, 409 while an identical request with the same idempotency
 key is still running, and 400 for everything else — unexpected failures included, as the spec
 asks ("General service error"); those are logged with their traceback.
+
+``GET requests`` answers come from ``listcache`` while the database snapshot is unchanged, with a
+strong ``ETag`` (``If-None-Match`` → 304); ``Cache-Control: no-cache`` renders afresh.
 """
 
 from __future__ import annotations
@@ -16,19 +19,19 @@ from functools import wraps
 from typing import Any
 
 from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, HttpResponseRedirect, QueryDict
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from zhucheng.appeals.errors import AppealError
 from zhucheng.core.idempotency import KeyReused, StillRunning, fingerprint, run_once
 
-from . import keys, params, ratelimit, selectors
+from . import keys, listcache, params, ratelimit, selectors
 from .errors import Open311Error
 from .models import ServiceRequest
-from .render import FORMATS, Items, errors, respond
+from .render import FORMATS, Items, errors, render_document, respond
 from .services import Created, service_request_create, submission_token
 
 logger = logging.getLogger("zhucheng.open311")
@@ -121,18 +124,26 @@ def service_requests(request: HttpRequest, fmt: str) -> HttpResponse:
     if request.method == "POST":
         return _create(request, fmt)
     query = params.requests_query(request.GET)
-    qs = selectors.public_requests()
-    if query.ids:
-        qs = qs.filter(code__in=[i.upper() for i in query.ids])
+
+    def render() -> bytes:
+        return render_document(fmt, "service_requests", selectors.request_documents(selectors.request_page(query)))
+
+    key = (fmt, translation.get_language() or "", query.key())
+    no_cache = "no-cache" in request.headers.get("Cache-Control", "").lower()
+    entry = listcache.answer(key, render, no_cache=no_cache)
+    response: HttpResponse
+    if _matches(request.headers.get("If-None-Match", ""), entry.etag):
+        response = HttpResponseNotModified()
     else:
-        if query.service_codes:
-            qs = qs.filter(category__code__in=[c.upper() for c in query.service_codes])
-        if query.statuses and set(query.statuses) != set(params.STATUSES):
-            qs = qs.filter(status__in=selectors.statuses_for(query.statuses[0]))
-        qs = qs.filter(submitted_at__gte=query.start, submitted_at__lte=query.end)
-    offset = (query.page - 1) * query.page_size
-    page = qs[offset : offset + query.page_size]
-    return respond(fmt, "service_requests", selectors.request_documents(page))
+        response = HttpResponse(entry.body, content_type=FORMATS[fmt])
+    response["ETag"] = entry.etag
+    return response
+
+
+def _matches(if_none_match: str, etag: str) -> bool:
+    """RFC 9110 §13.1.2: ``*`` or any listed tag, compared weakly (a ``W/`` prefix is ignored)."""
+    tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",") if t.strip()]
+    return "*" in tags or etag in tags
 
 
 @endpoint(*READ)
@@ -204,7 +215,7 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     category = selectors.service_get(sub.service_code)
     if category is None:
         raise Open311Error(404, _("没有编码为“%(code)s”的服务（service_code）。") % {"code": sub.service_code[:40]})
-    if client.categories.exists() and not client.categories.filter(pk=category.pk).exists():
+    if not keys.allows(client, category):
         raise Open311Error(403, _("该 api_key 无权提交“%(service)s”类诉求。") % {"service": category.code})
 
     idempotency_key = (request.headers.get(IDEMPOTENCY_HEADER) or "").strip()
