@@ -148,10 +148,10 @@ def _matches(if_none_match: str, etag: str) -> bool:
 
 @endpoint(*READ)
 def service_request(request: HttpRequest, service_request_id: str, fmt: str) -> HttpResponse:
-    appeal = selectors.request_get(service_request_id)
-    if appeal is None:
+    row = selectors.request_get(service_request_id)
+    if row is None:
         raise Open311Error(404, _("没有编号为“%(id)s”的诉求（service_request_id）。") % {"id": service_request_id[:40]})
-    return respond(fmt, "service_requests", selectors.request_documents([appeal]))
+    return respond(fmt, "service_requests", selectors.request_documents([row]))
 
 
 @endpoint(*READ)
@@ -259,7 +259,7 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 def _created_response(fmt: str, created: Created) -> HttpResponse:
-    notice = selectors.Notices()(created.appeal)
+    notice = selectors.Notices()(created.appeal.kind, created.appeal.urgency)
     document = Items(
         "request",
         [{"service_request_id": created.appeal.code, "service_notice": notice, "account_id": created.request.account_id}],
