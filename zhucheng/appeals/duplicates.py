@@ -12,7 +12,7 @@ signal too so one window explains both; older matters are reopened or reviewed, 
   (``ZHUCHENG_DUPLICATE_TEXT_THRESHOLD``, default 0.3); scored by the similarity, a little
   less the farther away. Appeals without a point only get the first signal.
 
-Cost is bounded: at most two indexed queries — (petitioner_key, submitted_at), and the
+Cost is bounded: at most two indexed queries (plain statements, no ORM compile per submission) — (petitioner_key, submitted_at), and the
 expression index ``appeal_dup_place`` on (COALESCE(category, suggested_category), lat, lon,
 submitted_at) with the lat/lon bounding box in SQL — each reading at most ``MAX_COMPARED`` of
 the newest rows and only the columns compared; merged appeals and the appeal itself are left
@@ -30,8 +30,9 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
+from django.db import connections, router
 
-from .models import Appeal, Status, duplicate_category
+from .models import Appeal, Status
 
 __all__ = ["Candidate", "find_candidates", "haversine_m", "ngrams", "text_similarity", "threshold"]
 
@@ -133,13 +134,47 @@ def _row_text(row: tuple[Any, ...]) -> str:
     return _joined(row[_AT["title"]], row[_AT["description"]])
 
 
+# Both searches as plain statements: they run on every submission, and compiling two ORM querysets
+# cost as much as running them. The nearby one uses ``appeal_dup_place`` through the same COALESCE
+# expression as ``models.duplicate_category``; ``exclude(status=merged)`` is ``<>`` (status is never NULL).
+_TABLE = Appeal._meta.db_table
+_COLUMNS = ", ".join(f.column for f in Appeal._meta.concrete_fields if f.attname in _COMPARED_FIELDS)  # _ROW_FIELDS' order
+_COMMON = "submitted_at >= %s AND submitted_at <= %s AND status <> %s AND id <> %s"
+_NEWEST = f"ORDER BY submitted_at DESC, id DESC LIMIT {MAX_COMPARED}"
+_SAME_PETITIONER_SQL = f"SELECT {_COLUMNS} FROM {_TABLE} WHERE {_COMMON} AND petitioner_key = %s {_NEWEST}"  # noqa: S608
+_NEARBY_SQL = (
+    f"SELECT {_COLUMNS} FROM {_TABLE} WHERE {_COMMON} AND COALESCE(category_id, suggested_category_id) = %s"  # noqa: S608
+    f" AND lat BETWEEN %s AND %s AND lon BETWEEN %s AND %s {_NEWEST}"
+)
+
+
+def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """The rows of one search, with ``submitted_at`` as an aware datetime on every database."""
+    connection = connections[router.db_for_read(Appeal)]
+    field = Appeal._meta.get_field("submitted_at")
+    column = field.get_col(_TABLE)
+    converters = connection.ops.get_db_converters(column) + field.get_db_converters(connection)  # type: ignore[attr-defined]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not converters:
+        return rows
+    at = _AT["submitted_at"]
+    converted = []
+    for row in rows:
+        value = row[at]
+        for convert in converters:
+            value = convert(value, column, connection)
+        converted.append((*row[:at], value, *row[at + 1 :]))
+    return converted
+
+
 def find_candidates(appeal: Appeal) -> list[Candidate]:
     """At most ``MAX_RESULTS`` earlier appeals that are likely the same matter, best first."""
     since = appeal.submitted_at - timedelta(days=WINDOW_DAYS)
-    base = Appeal.objects.filter(submitted_at__gte=since, submitted_at__lte=appeal.submitted_at).exclude(status=Status.MERGED)
-    if appeal.pk is not None:
-        base = base.exclude(pk=appeal.pk)
-    newest = ("-submitted_at", "-id")
+    connection = connections[router.db_for_read(Appeal)]
+    adapt = connection.ops.adapt_datetimefield_value
+    common = [adapt(since), adapt(appeal.submitted_at), Status.MERGED.value, appeal.pk if appeal.pk is not None else -1]
     grams = ngrams(_text(appeal))
     category_id = appeal.category_id or appeal.suggested_category_id
     best: dict[int, tuple[float, str, tuple[Any, ...]]] = {}
@@ -151,7 +186,7 @@ def find_candidates(appeal: Appeal) -> list[Candidate]:
             best[row[pk_at]] = (score, reason, row)
 
     if appeal.petitioner_key:
-        for row in base.filter(petitioner_key=appeal.petitioner_key).order_by(*newest).values_list(*_ROW_FIELDS)[:MAX_COMPARED]:
+        for row in _rows(_SAME_PETITIONER_SQL, [*common, appeal.petitioner_key]):
             other_category = row[_AT["category_id"]] or row[_AT["suggested_category_id"]]
             same_category = category_id is not None and other_category == category_id
             sim = _cosine(grams, _known_ngrams(_row_text(row)))
@@ -162,16 +197,7 @@ def find_candidates(appeal: Appeal) -> list[Candidate]:
         dlat = math.degrees(RADIUS_M / EARTH_RADIUS_M)
         dlon = dlat / max(math.cos(math.radians(lat)), 1e-6)
         # An unconfirmed appeal still counts in the category the classifier gave it.
-        nearby = (
-            base.alias(dup_category=duplicate_category())
-            .filter(
-                dup_category=category_id,
-                lat__range=(lat - dlat, lat + dlat),
-                lon__range=(lon - dlon, lon + dlon),
-            )
-            .order_by(*newest)
-            .values_list(*_ROW_FIELDS)[:MAX_COMPARED]
-        )
+        nearby = _rows(_NEARBY_SQL, [*common, category_id, lat - dlat, lat + dlat, lon - dlon, lon + dlon])
         limit = threshold()
         for row in nearby:
             if row[lat_at] is None or row[lon_at] is None:
@@ -186,4 +212,4 @@ def find_candidates(appeal: Appeal) -> list[Candidate]:
 
     at = _AT["submitted_at"]
     ranked = sorted(best.values(), key=lambda c: (-c[0], -c[2][at].timestamp(), -c[2][pk_at]))
-    return [Candidate(Appeal.from_db(base.db, _ROW_FIELDS, row), score, reason) for score, reason, row in ranked[:MAX_RESULTS]]
+    return [Candidate(Appeal.from_db(connection.alias, _ROW_FIELDS, row), score, reason) for score, reason, row in ranked[:MAX_RESULTS]]

@@ -71,22 +71,26 @@ def services() -> QuerySet[Category]:
     )
 
 
+# Every POST and definition looks its service up: one plain statement (no ORM compile per request).
+_SERVICE_SQL = (
+    f"SELECT c.*, EXISTS (SELECT 1 FROM {ServiceAttribute._meta.db_table} a WHERE a.category_id = c.id AND a.is_active)"  # noqa: S608
+    f" AS has_attributes FROM {Category._meta.db_table} c JOIN {Category._meta.db_table} p ON p.id = c.parent_id"
+    " WHERE c.code = %s AND c.is_active AND p.is_active"
+)
+
+
 def service_get(code: str) -> Category | None:
     """One service by its code (active, under an active group), with ``has_attributes``, or None."""
     if not code or len(code) > 20:
         return None
-    active_attributes = ServiceAttribute.objects.filter(category=OuterRef("pk"), is_active=True)
-    found = list(
-        Category.objects.filter(code=code.strip().upper(), parent__isnull=False, is_active=True, parent__is_active=True)
-        .select_related("parent")
-        .annotate(has_attributes=Exists(active_attributes))[:1]
-    )
+    found = list(Category.objects.raw(_SERVICE_SQL, [code.strip().upper()]))
     return found[0] if found else None
 
 
 def attributes_of(category: Category) -> list[ServiceAttribute]:
-    if getattr(category, "has_attributes", None) is False:
-        return []  # known from the category's own query: nothing more to read
+    known = getattr(category, "has_attributes", None)  # read with the category (0/1 on SQLite)
+    if known is not None and not known:
+        return []
     return list(ServiceAttribute.objects.filter(category=category, is_active=True).order_by("order", "id"))
 
 

@@ -79,6 +79,20 @@ def test_category_limited_key(city: Any) -> None:
     assert Appeal.objects.count() == 1
 
 
+@pytest.mark.parametrize("switched_off", ["service", "group"])
+def test_an_inactive_service_or_group_is_unknown(city: Any, api: Keyed, switched_off: str) -> None:
+    from zhucheng.appeals.models import Category
+
+    service = Category.objects.get(code="CG01")
+    target = service if switched_off == "service" else service.parent
+    assert target is not None
+    Category.objects.filter(pk=target.pk).update(is_active=False)
+    refused(post(Client(), "json", lamp_post(api.key)), "json", 404, "CG01")
+    refused(Client().get(f"{BASE}/services/CG01.json"), "json", 404, "CG01")
+    assert "CG01" not in Client().get(f"{BASE}/services.json").content.decode()
+    assert not Appeal.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("change", "words"),
     [
