@@ -233,8 +233,8 @@ def appeal_submit(
         # Almost always absent: ask for the id alone (a full-row query costs more to build than to run).
         earlier = list(Appeal.objects.filter(client_token=client_token).values_list("pk", flat=True)[:1])
         if earlier:
-            existing = Appeal.objects.get(pk=earlier[0])
-            return SubmitResult(existing, created=False, duplicates=list(existing.duplicate_candidates.all()))
+            retried = Appeal.objects.get(pk=earlier[0])
+            return SubmitResult(retried, created=False, duplicates=list(retried.duplicate_candidates.all()))
     # --- validate everything first: nothing is written for a refused submission ---
     if channel not in Channel.values:
         raise AppealError(_("渠道“%(v)s”无效。") % {"v": channel}, code="invalid", field="channel")
