@@ -4,19 +4,24 @@ Run from the repository root: ``./zc bench api [--appeals 1000000] [--duration 1
 (``--appeals 50000`` for a quick run). It works in its own database (default
 ``postgres://postgres@127.0.0.1:5432/zhucheng_bench_api``; the name must contain "bench"),
 created, migrated and filled once with ``--appeals`` appeals by ``bench/appeals.py``'s COPY
-generator; later runs reuse them. Then it starts gunicorn (2 workers × 4 threads, DEBUG off,
-Open311 rate limits off: one loopback client would otherwise be limited as one IP) and drives
-it from this process with a closed-loop asyncio load generator (``--clients`` concurrent clients,
-raw HTTP/1.1 on loopback, a new connection per request as a proxy sends them; ``--connection
-keep-alive`` keeps one per client, which can pin every client to one worker) for ``--duration`` seconds per measure, after a warm-up:
+generator; later runs reuse them. Then it starts gunicorn (2 workers × ``--threads`` 1, DEBUG off,
+Open311 rate limits off: one loopback client would otherwise be limited as one IP; more threads per
+worker only contend for the GIL) and drives it from this process with an asyncio load generator,
+raw HTTP/1.1 on loopback, a new connection per request as a proxy sends them (``--connection
+keep-alive`` keeps one per client, which can pin every client to one worker), for ``--duration``
+seconds per measure after a warm-up. Most measures are a closed loop of ``--clients`` clients (the
+server saturated: its throughput); the open-loop ones send requests at the target rate and count
+latency from when each was due (the p95 at that rate). The target is both.
 
 - GET ``/open311/v2/requests.json`` as a client sends it (the spec's defaults: the last 90 days,
-  up to 1,000 requests), and the same with ``page_size=50``;
+  up to 1,000 requests), at 300/s open loop, and beside 5 new requests a second (each commit
+  ends the cached answer); the same with ``page_size=50``;
 - the same GETs with ``Cache-Control: no-cache``, which bypasses the list cache (answers kept per
   PostgreSQL snapshot, ``zhucheng/open311/listcache.py``): every one rendered from the database;
 - the same GETs served by a bare Django view that runs only the SQL the real view ran (captured
   from it) and dumps the rows as JSON: the ratio is the cost of the ORM, mapping and rendering;
-- POST ``/open311/v2/requests.json`` (form-encoded, api_key, each a new appeal);
+- POST ``/open311/v2/requests.json`` (form-encoded, api_key, each a new appeal at one of the
+  district's grid centres), closed loop and at 100/s open loop;
 - GET ``/api/v1/appeals/`` (token of a district's staff, first page of 50) against its bare SQL,
   and POST ``/api/v1/appeals/``.
 
@@ -531,12 +536,13 @@ def main() -> None:
             ratio = f"{r.rps / previous.rps:.2f}×"
         target = ""
         want = TARGETS["get_rps"] if r.name.startswith("GET") else TARGETS["post_rps"]
-        if r.name.endswith("(open loop)"):  # beside the target: the p95 a client sees at exactly that rate
-            within = r.rps >= 0.98 * want and r.p(0.95) <= TARGETS["p95_ms"] and r.errors == 0
-            target = f"(p95≤{TARGETS['p95_ms']:.0f} at {want:.0f}/s: {'yes' if within else 'no'})"
-        elif r.name.startswith(("GET open311 requests.json (", "POST")):  # the issue's target, as locust or wrk measure it
-            met = r.rps >= want and r.p(0.95) <= TARGETS["p95_ms"] and r.errors == 0
-            target = f"≥{want:.0f}/s, p95≤{TARGETS['p95_ms']:.0f}: {'met' if met else 'NOT met'}"
+        # The target in two parts: the rate (closed loop, saturated) and the p95 at that rate (open loop).
+        if r.name.endswith("(open loop)"):
+            met = r.rps >= 0.98 * want and r.p(0.95) <= TARGETS["p95_ms"] and r.errors == 0
+            target = f"p95≤{TARGETS['p95_ms']:.0f} at {want:.0f}/s: {'met' if met else 'NOT met'}"
+        elif r.name.startswith(("GET open311 requests.json (", "POST open311 requests.json")):
+            met = r.rps >= want and r.errors == 0
+            target = f"≥{want:.0f}/s: {'met' if met else 'NOT met'}"
         print(f"  {r.name:<42}{len(r.latencies):>9,}{r.rps:>9,.0f}{r.p(0.5):>9.1f}{r.p(0.95):>9.1f}{r.errors:>8}  {ratio:>7}  {target}")
         if r.errors:
             print(f"  {'':<42}statuses: {dict(sorted(r.statuses.items()))}")
@@ -544,8 +550,8 @@ def main() -> None:
             previous = r
     print("  (ratio: the bare view's throughput ÷ the real endpoint's — how much the ORM, mapping and rendering cost)")
     print(f"  (closed loop: {args.clients} clients each sending the next request on an answer, the server saturated — the "
-          "throughput and the target, as locust or wrk would measure it; open loop: requests due at the target rate, "
-          "latency from when each was due — the p95 a client population sees at exactly that rate)")
+          "throughput, as locust or wrk measure it; its latency is mostly the queue of its own clients. Open loop: "
+          "requests due at the target rate, latency from when each was due — the p95 at that rate. The target is both.)")
 
 
 if __name__ == "__main__":
