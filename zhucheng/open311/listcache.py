@@ -92,16 +92,18 @@ class SnapshotCache:
             return entry
         with self._lock:
             gate = self._rendering.setdefault(key, threading.Lock())
-        with gate:  # a second thread missing the same key waits for the first one's answer
-            entry = self.get(key)
-            if entry is None:
-                with self._lock:
-                    self.misses += 1
-                body = render()
-                entry = Entry(body, etag_of(body))
-                self.put(key, entry)
-        with self._lock:
-            self._rendering.pop(key, None)
+        try:
+            with gate:  # a second thread missing the same key waits for the first one's answer
+                entry = self.get(key)
+                if entry is None:
+                    with self._lock:
+                        self.misses += 1
+                    body = render()
+                    entry = Entry(body, etag_of(body))
+                    self.put(key, entry)
+        finally:
+            with self._lock:
+                self._rendering.pop(key, None)
         return entry
 
     def clear(self) -> None:

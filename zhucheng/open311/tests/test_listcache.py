@@ -67,6 +67,18 @@ def test_concurrent_misses_of_one_key_render_once() -> None:
     assert len(calls) == 1
 
 
+def test_a_failed_render_is_not_kept_and_the_next_one_runs() -> None:
+    cache = listcache.SnapshotCache(max_bytes=10_000)
+
+    def broken() -> bytes:
+        raise RuntimeError("database went away")
+
+    with pytest.raises(RuntimeError):
+        cache.get_or_render("k", broken)
+    assert cache.get("k") is None and not cache._rendering
+    assert cache.get_or_render("k", lambda: b"fine").body == b"fine"
+
+
 # --- on the database ---------------------------------------------------------------------------------
 
 
