@@ -140,8 +140,8 @@ class RequestsQuery:
     def key(self) -> tuple[object, ...]:
         """Everything the answer depends on, normalised (the list cache's key)."""
         return (
-            tuple(i.upper() for i in self.ids),
-            tuple(sorted({c.upper() for c in self.service_codes})),
+            tuple(self.ids),
+            tuple(sorted(set(self.service_codes))),
             tuple(sorted(set(self.statuses))),
             self.start.isoformat() if self.start else "",
             self.end.isoformat() if self.end else "",
@@ -161,7 +161,8 @@ def requests_query(params: QueryDict) -> RequestsQuery:
         raise Open311Error(400, _("status 只能是 open 或 closed（可用逗号分隔），不能是：%(v)s") % {"v": ", ".join(wrong)[:60]})
     start, end = window(params) if not ids else (None, None)
     page, page_size = paging(params)
-    return RequestsQuery(ids, codes, statuses, start, end, page, page_size)
+    # Codes are stored upper-case: normalised once here, for the query and the list cache's key alike.
+    return RequestsQuery([i.upper() for i in ids], [c.upper() for c in codes], statuses, start, end, page, page_size)
 
 
 # --- POST Service Request --------------------------------------------------------------------------

@@ -261,10 +261,10 @@ def request_page(query: RequestsQuery) -> QuerySet[Appeal, dict[str, Any]]:
     """One page of ``GET requests``: ids override every other filter; newest first."""
     qs = public_requests()
     if query.ids:
-        qs = qs.filter(code__in=[i.upper() for i in query.ids])
+        qs = qs.filter(code__in=query.ids)
     else:
         if query.service_codes:
-            qs = qs.filter(category__code__in=[c.upper() for c in query.service_codes])
+            qs = qs.filter(category__code__in=query.service_codes)
         if query.statuses and set(query.statuses) != set(STATUSES):
             qs = qs.filter(status__in=statuses_for(query.statuses[0]))
         qs = qs.filter(submitted_at__gte=query.start, submitted_at__lte=query.end)

@@ -22,6 +22,7 @@ from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOper
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, HttpResponseRedirect, QueryDict
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.http import parse_etags
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
@@ -132,18 +133,14 @@ def service_requests(request: HttpRequest, fmt: str) -> HttpResponse:
     no_cache = "no-cache" in request.headers.get("Cache-Control", "").lower()
     entry = listcache.answer(key, render, no_cache=no_cache)
     response: HttpResponse
-    if _matches(request.headers.get("If-None-Match", ""), entry.etag):
+    # RFC 9110 §13.1.2: If-None-Match compares weakly; "*" matches any answer.
+    tags = parse_etags(request.headers.get("If-None-Match", ""))
+    if "*" in tags or entry.etag in [t.removeprefix("W/") for t in tags]:
         response = HttpResponseNotModified()
     else:
         response = HttpResponse(entry.body, content_type=FORMATS[fmt])
     response["ETag"] = entry.etag
     return response
-
-
-def _matches(if_none_match: str, etag: str) -> bool:
-    """RFC 9110 §13.1.2: ``*`` or any listed tag, compared weakly (a ``W/`` prefix is ignored)."""
-    tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",") if t.strip()]
-    return "*" in tags or etag in tags
 
 
 @endpoint(*READ)
