@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.db import connections
 
 CHROMIUM = Path(os.environ.get("ZHUCHENG_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -49,6 +50,10 @@ def browser() -> Iterator[Any]:
             launched = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
             yield launched
             launched.close()
+            # While Playwright's loop runs, asgiref gives this thread's ORM its own context-local
+            # connections, not the ones pytest-django closes before dropping the test database
+            # (e.g. the reference data reloaded after the last browser test): close them here.
+            connections.close_all()
     finally:
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
