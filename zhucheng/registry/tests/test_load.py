@@ -121,6 +121,14 @@ def test_parquet_and_gb18030(city, rows, tmp_path: Path) -> None:
 def test_the_command(city, rows, tmp_path: Path) -> None:
     source = write_csv(tmp_path / "people.csv", rows)
     out = StringIO()
-    call_command("load_registry", str(source), "--commit", "--no-progress", stdout=out)
-    assert "新增 3 人" in out.getvalue() and "退回 7 行" in out.getvalue()
+    call_command("load_registry", str(source), "--dry-run", "--no-progress", stdout=out)
+    assert "新增 3 人" in out.getvalue() and "试运行" in out.getvalue()
+    assert Person.objects.count() == 0 and (tmp_path / "people.csv.rejects.csv").exists()
+    out = StringIO()
+    call_command("load_registry", str(source), "--no-progress", stdout=out)  # loading is the default
+    assert "新增 3 人" in out.getvalue() and "退回 7 行" in out.getvalue() and "试运行" not in out.getvalue()
+    assert Person.objects.count() == 3
+    out = StringIO()
+    call_command("load_registry", str(source), "--commit", "--no-progress", stdout=out)  # the old flag still works
+    assert "新增 0 人" in out.getvalue() and "已登记跳过 3 人" in out.getvalue()
     assert Person.objects.count() == 3

@@ -1,4 +1,4 @@
-"""``load_registry FILE``: load persons from CSV or Parquet (a dry run unless ``--commit``).
+"""``load_registry FILE``: load persons from CSV or Parquet (``--dry-run``: check only, write nothing).
 
 Columns (header names in English or the Chinese names in brackets; unknown columns are ignored):
 
@@ -15,10 +15,15 @@ Rows breaking the collection standard, repeating an earlier row's identifier, or
 grid or housing unit go to the reject file (row, field, code, reason in Chinese and English; CSV
 rows are numbered as a spreadsheet shows them, the header being row 1). A person whose ID number
 (or document) is already registered is skipped, so loading the same file twice adds nothing.
+
+The load is one transaction: all accepted rows are written, or (on an error) none. ``--dry-run``
+checks and resolves every row, writes the reject file and rolls back. ``--commit`` is accepted for
+scripts written when a dry run was the default.
 """
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +39,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="CSV (UTF-8 or GB18030) or Parquet file")
-        parser.add_argument("--commit", action="store_true", help="write to the database (default: dry run)")
+        parser.add_argument("--dry-run", action="store_true", help="check every row and write the reject file, but nothing to the database")
+        parser.add_argument("--commit", action="store_true", help=argparse.SUPPRESS)  # the default now; kept for old scripts
         parser.add_argument("--rejects", default="", help="reject file (default: FILE.rejects.csv)")
         parser.add_argument("--chunk-rows", type=int, default=CHUNK_ROWS, help="rows per chunk")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -46,7 +52,7 @@ class Command(BaseCommand):
         try:
             report = load_file(
                 path,
-                commit=options["commit"],
+                commit=not options["dry_run"],
                 reject_path=options["rejects"] or None,
                 chunk_rows=options["chunk_rows"],
                 progress=not options["no_progress"],
@@ -67,4 +73,4 @@ class Command(BaseCommand):
         self.stdout.write(_("退回原因见:%(path)s") % {"path": report.reject_path})
         self.stdout.write(_("用时 %(s).1f 秒(%(rate).0f 行/秒)。") % {"s": report.seconds, "rate": report.rows / max(report.seconds, 1e-9)})
         if not report.committed:
-            self.stdout.write(self.style.WARNING(_("这是试运行,未写入数据库;确认无误后加 --commit 再运行。")))
+            self.stdout.write(self.style.WARNING(_("这是试运行,未写入数据库;确认无误后去掉 --dry-run 再运行。")))
