@@ -206,8 +206,17 @@ class Appeal(TimeStampedModel):
     urgency = models.CharField(_("紧急程度"), max_length=10, choices=Urgency.choices, default=Urgency.NORMAL)
     title = models.CharField(_("标题"), max_length=120)
     description = models.TextField(_("诉求内容"))
+    # category, unit, department, status and petitioner_key have no index of their own: each leads a
+    # composite index in Meta.indexes, which serves lookups on it alone as well (fewer indexes to
+    # write on every submission).
     category = models.ForeignKey(
-        Category, verbose_name=_("分类"), null=True, blank=True, on_delete=models.PROTECT, related_name="appeals"
+        Category,
+        verbose_name=_("分类"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="appeals",
+        db_index=False,
     )
     suggested_category = models.ForeignKey(
         Category, verbose_name=_("建议分类"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -227,13 +236,20 @@ class Appeal(TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="appeals",
         help_text=_("网格或所选区划；决定谁能看到"),
+        db_index=False,
     )
     department = models.ForeignKey(
-        Department, verbose_name=_("主办部门"), null=True, blank=True, on_delete=models.PROTECT, related_name="appeals"
+        Department,
+        verbose_name=_("主办部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="appeals",
+        db_index=False,
     )
     is_collective = models.BooleanField(_("集体诉求"), default=False)
     headcount = models.PositiveIntegerField(_("人数"), default=1)
-    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.SUBMITTED, db_index=True)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.SUBMITTED)
     submitted_at = models.DateTimeField(_("提交时间"), db_index=True)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("录入人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -247,7 +263,7 @@ class Appeal(TimeStampedModel):
         related_name="appeals",
     )
     # Keyed hash of the first petitioner's phone: "same petitioner" without decrypting anything.
-    petitioner_key = HashField()
+    petitioner_key = HashField(db_index=False)
     registered_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
     decline_reason = models.TextField(_("不予受理理由"), blank=True)
     decline_route = models.CharField(_("应通过的途径"), max_length=16, choices=DeclineRoute.choices, blank=True)

@@ -79,3 +79,11 @@ class HashField(models.CharField):
         kwargs.setdefault("db_index", True)
         kwargs.setdefault("editable", False)
         super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        # Field.deconstruct leaves out db_index=False (its own default), which this field would
+        # read back as True: a HashField indexed only inside a composite index must say so.
+        name, path, args, kwargs = super().deconstruct()
+        if not self.db_index:
+            kwargs["db_index"] = False
+        return name, path, args, kwargs
