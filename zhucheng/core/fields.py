@@ -84,6 +84,5 @@ class HashField(models.CharField):
         # Field.deconstruct leaves out db_index=False (its own default), which this field would
         # read back as True: a HashField indexed only inside a composite index must say so.
         name, path, args, kwargs = super().deconstruct()
-        if not self.db_index:
-            kwargs["db_index"] = False
+        kwargs.setdefault("db_index", False)  # present only when True
         return name, path, args, kwargs
