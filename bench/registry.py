@@ -92,6 +92,13 @@ def main() -> None:
             drop_database(base, args.db)
 
 
+def copy_from_file(raw: Any, statement: str, path: Path) -> None:
+    """Feed a file to ``COPY … FROM STDIN`` on a psycopg cursor, 4 MB at a time."""
+    with path.open("rb") as fh, raw.copy(statement) as copy:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            copy.write(block)
+
+
 FLOOR_TABLES = ("registry_person", "registry_residence", "registry_employment")
 
 
@@ -132,9 +139,7 @@ def finished_rows_copy(tmp: Path) -> dict[str, Any]:
         cur.execute("SET LOCAL maintenance_work_mem = '512MB'")
         t0 = time.perf_counter()
         for table in FLOOR_TABLES:
-            with files[table].open("rb") as fh, raw.copy(f"COPY bench_floor_{table} FROM STDIN (FORMAT binary)") as copy:
-                for block in iter(lambda: fh.read(1 << 22), b""):
-                    copy.write(block)
+            copy_from_file(raw, f"COPY bench_floor_{table} FROM STDIN (FORMAT binary)", files[table])
         t_copy = time.perf_counter() - t0
         for name, definition in indexes:
             t = time.perf_counter()
@@ -189,11 +194,8 @@ def run(args: argparse.Namespace, persons: int) -> None:
             cur.execute("DROP TABLE IF EXISTS bench_bare")
             cur.execute("CREATE TABLE bench_bare (" + ", ".join(f'"{c}" text' for c in columns) + ")")
         t0 = time.perf_counter()
-        with transaction.atomic(), connection.cursor() as cur, path.open("rb") as fh:
-            raw: Any = cur.cursor
-            with raw.copy("COPY bench_bare FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
-                for block in iter(lambda: fh.read(1 << 22), b""):
-                    copy.write(block)
+        with transaction.atomic(), connection.cursor() as cur:
+            copy_from_file(cur.cursor, "COPY bench_bare FROM STDIN WITH (FORMAT csv, HEADER true)", path)
         t_copy = time.perf_counter() - t0
         say(f"bare COPY: {persons / t_copy:,.0f} rows/s ({t_copy:.1f} s)")
         with connection.cursor() as cur:

@@ -210,13 +210,7 @@ class Appeal(TimeStampedModel):
     # composite index in Meta.indexes, which serves lookups on it alone as well (fewer indexes to
     # write on every submission).
     category = models.ForeignKey(
-        Category,
-        verbose_name=_("分类"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="appeals",
-        db_index=False,
+        Category, verbose_name=_("分类"), null=True, blank=True, on_delete=models.PROTECT, related_name="appeals", db_index=False
     )
     suggested_category = models.ForeignKey(
         Category, verbose_name=_("建议分类"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -239,13 +233,7 @@ class Appeal(TimeStampedModel):
         db_index=False,
     )
     department = models.ForeignKey(
-        Department,
-        verbose_name=_("主办部门"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="appeals",
-        db_index=False,
+        Department, verbose_name=_("主办部门"), null=True, blank=True, on_delete=models.PROTECT, related_name="appeals", db_index=False
     )
     is_collective = models.BooleanField(_("集体诉求"), default=False)
     headcount = models.PositiveIntegerField(_("人数"), default=1)
